@@ -1,0 +1,106 @@
+// Every shardkit wire-protocol constant, in one place (DESIGN.md §5).
+//
+// A message is one ZeroMQ multipart message:
+//
+//   [routing frames...] [header] [body]
+//
+// The header is kHeaderBytes of fixed big-endian layout (see envelope.h); the
+// body is a cereal PortableBinary archive of the struct named by the header's
+// MsgType (see messages.h), always decoded through the bounded decoder in
+// codec.h. Changing any value here changes the protocol: bump
+// kProtocolVersion when an old peer would misread the new bytes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace shardkit::wire {
+
+// The first two bytes of every header frame.
+inline constexpr char kMagic0 = 'S';
+inline constexpr char kMagic1 = 'K';
+
+// The only version this build speaks; a header with another version is
+// rejected rather than guessed at.
+inline constexpr uint8_t kProtocolVersion = 1;
+
+// Message types. Numbers are wire values: never reuse or renumber one.
+// Ranges are reserved so later protocols can be added without collisions.
+enum class MsgType : uint16_t {
+  kError = 1,  // ErrorReply, the answer to any request that failed
+  // 2..15: generic control messages (reserved)
+  kLocateRequest = 16,  // LocateRequest, answered by kLocateReply
+  kLocateReply = 17,    // LocateReply
+  // 32..63: two-phase commit (reserved)
+  // 64..95: replication (reserved)
+};
+
+// Error codes carried in ErrorReply::code. Wire values: never renumber.
+enum class ErrorCode : uint16_t {
+  kBadRequest = 1,   // the request could not be decoded or is invalid
+  kUnsupported = 2,  // the peer does not handle this message type
+  kInternal = 3,     // the peer hit a bug or a fatal local error
+  kNotPrimary = 4,   // the peer is not the primary; retry elsewhere
+  kUnavailable = 5,  // the service cannot answer now (e.g. shutting down)
+  kTemporary = 6,    // a timeout or transient condition; retry may help
+  kPermission = 7,   // the request is not allowed for this client
+};
+
+// Size of the fixed header frame: 'S' 'K' version(1) type(2) flags(2) id(8).
+inline constexpr size_t kHeaderBytes = 15;
+
+// Header flags this build understands. Unknown bits are rejected so that a
+// future flag that changes meaning is never silently ignored.
+inline constexpr uint16_t kKnownFlags = 0;
+
+// Frames in one message after the routing frames: header and body.
+inline constexpr size_t kMessageFrames = 2;
+
+// The most frames a socket reader keeps for one message, routing frames
+// included. Anything beyond is drained and the message rejected.
+inline constexpr size_t kMaxFrames = 8;
+
+// The largest frame a socket accepts (ZMQ_MAXMSGSIZE) and the largest body
+// the decoder will look at. A peer that sends more is disconnected by libzmq.
+inline constexpr size_t kMaxMessageBytes = size_t{16} << 20;
+
+// LocateReply::owners entry for "no node": fewer nodes than replicas.
+inline constexpr uint32_t kNoOwner = UINT32_MAX;
+
+// Socket baseline (applied by net::ApplyBaseline). These are protocol
+// constants because both ends must agree on how fast a dead peer is noticed.
+inline constexpr int kLingerMs = 200;            // bounded: -1 hangs at exit
+inline constexpr int kHeartbeatIvlMs = 250;      // ZMTP PING interval
+inline constexpr int kHeartbeatTimeoutMs = 1000; // no traffic for this long: peer dead
+inline constexpr int kHeartbeatTtlMs = 1000;     // asks the peer to time us out too
+inline constexpr int kHandshakeIvlMs = 5000;     // bounds a stalled CURVE/ZAP handshake
+
+// The name of `type` as used in logs ("LOCATE_REQUEST"), or "UNKNOWN".
+constexpr std::string_view MsgTypeName(MsgType type) {
+  switch (type) {
+    case MsgType::kError: return "ERROR";
+    case MsgType::kLocateRequest: return "LOCATE_REQUEST";
+    case MsgType::kLocateReply: return "LOCATE_REPLY";
+  }
+  return "UNKNOWN";
+}
+
+// True when this build has a body struct for `type`.
+constexpr bool IsKnownMsgType(MsgType type) { return MsgTypeName(type) != "UNKNOWN"; }
+
+// A lowercase human name for `code` ("bad request"), or "unknown error".
+constexpr std::string_view ErrorCodeName(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kBadRequest: return "bad request";
+    case ErrorCode::kUnsupported: return "unsupported";
+    case ErrorCode::kInternal: return "internal error";
+    case ErrorCode::kNotPrimary: return "not primary";
+    case ErrorCode::kUnavailable: return "unavailable";
+    case ErrorCode::kTemporary: return "temporary failure";
+    case ErrorCode::kPermission: return "permission denied";
+  }
+  return "unknown error";
+}
+
+}  // namespace shardkit::wire

@@ -1,0 +1,52 @@
+#!/bin/sh
+# End-to-end ringctl benchmarks (issue targets in the closing note):
+#   - locate over 10,000,000 ~16-byte keys from a file, 100 nodes, to a file,
+#     for ring and ketama: keys/s and peak RSS;
+#   - building and diffing two 1,000-node rings;
+#   - in-process lookups with `ringctl bench` on 1,000 nodes x 160 points.
+# Prints figures; never pass/fail on time. Usage: locate_bench.sh BINDIR [KEYS]
+set -eu
+bin=$(cd "${1:?usage: locate_bench.sh BINDIR [KEYS]}" && pwd)
+keys=${2:-10000000}
+ringctl="$bin/ringctl"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT INT TERM
+cd "$work"
+
+now() { date +%s.%N; }
+rss() {  # peak RSS in MB of a command, when GNU time is installed
+  if [ -x /usr/bin/time ]; then /usr/bin/time -f '%M' -o rss.txt "$@"; echo "$(($(cat rss.txt) / 1024))"; else "$@"; echo "n/a"; fi
+}
+
+awk -v n="$keys" 'BEGIN { for (i = 0; i < n; i++) printf "user:%011d\n", (i * 2654435761) % 100000000000 }' >keys.txt
+echo "keys_file_bytes $(wc -c <keys.txt) keys $keys"
+
+for algo in ring ketama; do
+  "$ringctl" new --algorithm "$algo" -o "$algo.ring"
+  i=0
+  while [ $i -lt 100 ]; do
+    if [ "$algo" = ketama ]; then echo "10.0.$((i / 250)).$((i % 250)):11211 1"; else echo "n$i 1"; fi
+    i=$((i + 1))
+  done >servers
+  if [ "$algo" = ketama ]; then
+    "$ringctl" import --algorithm ketama -o "$algo.ring" servers
+  else
+    while read -r n w; do echo "node $n weight=$w"; done <servers >>"$algo.ring"
+  fi
+  t0=$(now)
+  mb=$(rss "$ringctl" locate "$algo.ring" - <keys.txt >out.tsv)
+  t1=$(now)
+  echo "locate algorithm=$algo nodes=100 keys=$keys seconds=$(echo "$t1 - $t0" | bc) keys_per_sec=$(echo "$keys / ($t1 - $t0)" | bc) peak_rss_mb=$mb"
+done
+
+# 1,000-node rings: build (via show, which builds and computes exact shares) and exact diff.
+"$ringctl" new -o big.ring
+i=0
+while [ $i -lt 1000 ]; do echo "node n$i weight=1"; i=$((i + 1)); done >>big.ring
+cp big.ring big2.ring
+echo "node extra weight=1" >>big2.ring
+t0=$(now); "$ringctl" show big.ring >/dev/null; t1=$(now)
+echo "show_1000_nodes_ms $(echo "($t1 - $t0) * 1000" | bc)"
+t0=$(now); "$ringctl" diff big.ring big2.ring >/dev/null; t1=$(now)
+echo "diff_1000_nodes_exact_ms $(echo "($t1 - $t0) * 1000" | bc)"
+"$ringctl" bench big.ring --keys 5000000

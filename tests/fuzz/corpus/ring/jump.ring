@@ -1,0 +1,5 @@
+shardkit-ring 1
+algorithm jump
+node a
+node b
+node c

@@ -1,0 +1,184 @@
+#!/usr/bin/env bats
+# The shell completions follow ringctl itself (DESIGN.md §9: every flag is
+# completed in bash, zsh and fish). Every verb that `ringctl --help` lists,
+# and every long flag that `ringctl VERB --help` prints, must be completed by
+# each of the three files, for that verb; no file may offer a verb that
+# `ringctl --help` does not list; and each file must parse.
+load helpers
+
+setup() {
+  common_setup
+  src=${SHARDKIT_SOURCE:-$BATS_TEST_DIRNAME/../..}
+  BASH_FILE=$src/completions/ringctl.bash
+  ZSH_FILE=$src/completions/_ringctl
+  FISH_FILE=$src/completions/ringctl.fish
+}
+teardown() { common_teardown; }
+
+# The verbs that `ringctl --help` lists, one per line.
+help_verbs() {
+  ringctl --help | awk '/^Verbs:/ { on = 1; next } on && NF == 0 { exit } on { print $1 }'
+}
+
+# The long flags of verb $1, one per line. cxxopts prints an option line as
+# "  -o, --output FILE  description" or "      --json  description": the flag
+# is taken from the option column only, because a description may name
+# another verb's flag ("failure zone, for --replicas placement"). --args is
+# cxxopts' internal holder of the positional arguments, not a flag.
+verb_flags() {
+  ringctl "$1" --help |
+    sed -nE 's/^  (-[[:alnum:]], |    )(--[[:alnum:]][[:alnum:]-]*).*/\2/p' |
+    { grep -vx -- '--args' || true; }
+}
+
+# The flags that every verb has (--help, --json, --log-level), one per line.
+common_flags() {
+  local verb verbs
+  verbs=$(help_verbs)
+  for verb in $verbs; do verb_flags "$verb"; done |
+    sort | uniq -c | awk -v n="$(wc -l <<<"$verbs")" '$1 == n { print $2 }'
+}
+
+# The part of each completion file that belongs to verb $1.
+bash_block() { grep -E "^[[:space:]]*$1\) flags=" "$BASH_FILE" || true; }
+zsh_block() {
+  awk -v label="($1)" '$1 == label { on = 1 } on { print } on && /;;/ { exit }' "$ZSH_FILE"
+}
+fish_block() { grep -E "__ringctl_(verb_is|at) $1[ ']" "$FISH_FILE" || true; }
+
+# True when text $2 completes long flag $1 (given as --name).
+has_flag_sh() { grep -qE -- "(^|[^[:alnum:]-])$1([^[:alnum:]-]|\$)" <<<"$2"; }
+has_flag_fish() { grep -qE -- "(-l|--long-option) ${1#--}( |\$)" <<<"$2"; }
+
+# The verbs each file offers where a verb is expected, one per line.
+bash_listed() { sed -nE "s/^[[:space:]]*local verbs='([^']*)'.*/\1/p" "$BASH_FILE" | tr ' ' '\n' | sed '/^$/d'; }
+zsh_listed() {
+  awk '/^[[:space:]]*verbs=\(/ { on = 1; next } on && /^[[:space:]]*\)/ { exit } on' "$ZSH_FILE" |
+    sed -nE "s/^[[:space:]]*['\"]([a-z][a-z0-9-]*):.*/\1/p"
+}
+fish_listed() { sed -nE 's/.*__ringctl_needs_verb -a ([a-z][a-z0-9-]*) .*/\1/p' "$FISH_FILE"; }
+
+# Every verb name a file mentions anywhere it means a verb: its verb list
+# and its per-verb branches.
+bash_mentioned() {
+  bash_listed
+  sed -nE 's/^[[:space:]]*([a-z][a-z0-9-]*( \| [a-z][a-z0-9-]*)*)\).*/\1/p' "$BASH_FILE" | tr -d ' ' | tr '|' '\n'
+}
+zsh_mentioned() {
+  zsh_listed
+  awk '/case \$words\[1\] in/ { on = 1; next } on && /^[[:space:]]*esac/ { exit } on' "$ZSH_FILE" |
+    sed -nE 's/^[[:space:]]*\(([a-z][a-z0-9-]*)\).*/\1/p'
+}
+fish_mentioned() {
+  fish_listed
+  grep -oE "__ringctl_(verb_is|at) [a-z][a-z0-9-]*" "$FISH_FILE" | awk '{ print $2 }'
+}
+
+# Checks one file ($1: bash, zsh or fish): prints what is missing or extra
+# and fails if anything is.
+check_file() {
+  local shell=$1 verb flag block problems='' common has
+  common=$(common_flags)
+  [ "$shell" = fish ] && has=has_flag_fish || has=has_flag_sh
+  local file_var=${shell^^}_FILE
+  local file=${!file_var}
+  [ -f "$file" ] || { echo "missing file $file"; return 1; }
+  for verb in $(help_verbs); do
+    "${shell}_listed" | grep -qx -- "$verb" || problems+="verb '$verb' is not offered as a verb"$'\n'
+    block=$("${shell}_block" "$verb")
+    [ -n "$block" ] || problems+="verb '$verb' has no branch of its own"$'\n'
+    for flag in $(verb_flags "$verb"); do
+      if grep -qx -- "$flag" <<<"$common"; then
+        "$has" "$flag" "$(cat "$file")" || problems+="common flag $flag is not completed"$'\n'
+      else
+        "$has" "$flag" "$block" || problems+="flag $flag of '$verb' is not completed for '$verb'"$'\n'
+      fi
+    done
+  done
+  for verb in $("${shell}_mentioned" | sort -u); do
+    help_verbs | grep -qx -- "$verb" || problems+="verb '$verb' is not in 'ringctl --help'"$'\n'
+  done
+  if [ -n "$problems" ]; then
+    sed "s|^|$file: |" <<<"${problems%$'\n'}"
+    return 1
+  fi
+}
+
+@test "ringctl --help and VERB --help parse into verbs and flags" {
+  [ "$(help_verbs | wc -l)" -ge 10 ]
+  help_verbs | grep -qx locate
+  verb_flags locate | grep -qx -- --replicas
+  verb_flags new | grep -qx -- --output
+  [ "$(common_flags | sort | tr '\n' ' ')" = "--help --json --log-level " ]
+  # add's --zone description names --replicas, which is not add's flag.
+  [ -z "$(verb_flags add | grep -x -- --replicas)" ]
+}
+
+@test "bash completion covers every verb and flag, and no other verb" {
+  check_file bash
+}
+
+@test "zsh completion covers every verb and flag, and no other verb" {
+  check_file zsh
+}
+
+@test "fish completion covers every verb and flag, and no other verb" {
+  check_file fish
+}
+
+@test "bash completion offers exactly the verbs, and each verb's flags" {
+  # Drive the real completion function, as bash would on TAB.
+  complete_bash() {
+    bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+             _ringctl; printf "%s\n" "${COMPREPLY[@]}"' - "$BASH_FILE" ringctl "$@"
+  }
+  [ "$(complete_bash '' | sort)" = "$(help_verbs | sort)" ]
+  local verb flag problems=''
+  for verb in $(help_verbs); do
+    got=$(complete_bash "$verb" --)
+    for flag in $(verb_flags "$verb"); do
+      grep -qx -- "$flag" <<<"$got" || problems+="$verb: $flag"$'\n'
+    done
+  done
+  echo -n "$problems"
+  [ -z "$problems" ]
+  [ "$(complete_bash new --algorithm '' | sort | tr '\n' ' ')" = \
+    "jump ketama libmemcached maglev nginx rendezvous ring " ]
+  [ "$(complete_bash new --hash '' | sort | tr '\n' ' ')" = "xxh3 xxh64 " ]
+  [ "$(complete_bash show --log-level '' | sort | tr '\n' ' ')" = "debug error info warn " ]
+  make_ring c.ring
+  [ "$(complete_bash remove c.ring '' | sort | tr '\n' ' ')" = "a b c d " ]
+  [ "$(complete_bash show c.r)" = c.ring ]
+}
+
+@test "fish completion offers exactly the verbs, and each verb's flags" {
+  command -v fish >/dev/null || skip "fish is not installed: run-time fish check skipped"
+  complete_fish() {
+    fish -c 'source $argv[1]; complete -C $argv[2]' "$FISH_FILE" "$1" | cut -f1
+  }
+  [ "$(complete_fish 'ringctl ' | sort)" = "$(help_verbs | sort)" ]
+  local verb flag problems=''
+  for verb in $(help_verbs); do
+    got=$(complete_fish "ringctl $verb --")
+    for flag in $(verb_flags "$verb"); do
+      grep -qx -- "$flag" <<<"$got" || problems+="$verb: $flag"$'\n'
+    done
+  done
+  echo -n "$problems"
+  [ -z "$problems" ]
+  [ "$(complete_fish 'ringctl new --hash ' | sort | tr '\n' ' ')" = "xxh3 xxh64 " ]
+}
+
+@test "bash completion parses (bash -n)" {
+  bash -n "$BASH_FILE"
+}
+
+@test "zsh completion parses (zsh -n)" {
+  command -v zsh >/dev/null || skip "zsh is not installed: zsh -n check skipped"
+  zsh -n "$ZSH_FILE"
+}
+
+@test "fish completion parses (fish -n)" {
+  command -v fish >/dev/null || skip "fish is not installed: fish -n check skipped"
+  fish -n "$FISH_FILE"
+}

@@ -1,0 +1,41 @@
+# Shared set-up for the bats suites. Each test gets its own temp dir, and
+# every process a test starts is tracked by PID and killed in teardown.
+ringctl() { "$SHARDKIT_BIN/ringctl" "$@"; }
+
+common_setup() {
+  TMP=$(mktemp -d)
+  PIDS=()
+  cd "$TMP"
+}
+
+common_teardown() {
+  for pid in "${PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  cd /
+  rm -rf "$TMP"
+}
+
+# Waits (bounded) until FILE contains a line matching REGEX.
+wait_for_line() {
+  local file=$1 regex=$2
+  for _ in $(seq 100); do
+    grep -qE "$regex" "$file" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "timed out waiting for /$regex/ in $file:" >&2
+  cat "$file" >&2
+  return 1
+}
+
+make_ring() {
+  ringctl new -o "$1"
+  ringctl add "$1" a tcp://127.0.0.1:7101 --zone r1
+  ringctl add "$1" b tcp://127.0.0.1:7102 --zone r1
+  ringctl add "$1" c tcp://127.0.0.1:7103 --zone r2 --weight 2
+  ringctl add "$1" d tcp://127.0.0.1:7104 --zone r3
+}

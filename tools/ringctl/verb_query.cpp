@@ -1,0 +1,201 @@
+// ringctl query: locate keys through a `ringctl serve` over ZeroMQ. Prints
+// exactly what `ringctl locate` prints. Keys go out in batches, with a window
+// of batches in flight; output keeps input order.
+#include <chrono>
+#include <deque>
+
+#include "common.h"
+#include "shardkit/cli/input.h"
+#include "shardkit/cli/log.h"
+#include "shardkit/cli/output.h"
+#include "shardkit/net/client.h"
+#include "shardkit/net/curve.h"
+#include "shardkit/wire/codec.h"
+#include "shardkit/wire/messages.h"
+#include "verbs.h"
+
+namespace ringctl {
+
+using namespace shardkit;
+
+namespace {
+
+struct Batch {
+  uint64_t id = 0;
+  int tries = 0;
+  std::vector<std::string> keys;
+  std::string body;
+  std::optional<wire::LocateReply> reply;
+};
+
+// Reads up to `n` keys from the arguments or the reader; false when none is left.
+class KeySource {
+ public:
+  KeySource(const std::vector<std::string>& args, cli::LineReader* in) : args_(args), in_(in) {}
+  bool Fill(size_t n, std::vector<std::string>* out) {
+    std::string_view line;
+    while (out->size() < n) {
+      if (in_ == nullptr) {
+        if (next_ >= args_.size()) break;
+        out->push_back(args_[next_++]);
+      } else if (in_->Next(&line)) {
+        out->emplace_back(line);
+      } else {
+        break;
+      }
+    }
+    return !out->empty();
+  }
+
+ private:
+  const std::vector<std::string>& args_;
+  size_t next_ = 0;
+  cli::LineReader* in_;
+};
+
+}  // namespace
+
+int RunQuery(const Tool& tool, const Verb& verb, int argc, char** argv) {
+  cli::VerbParser p(tool, verb, "[KEY...|-]");
+  p.Add()("connect", "the ringctl serve endpoint", cxxopts::value<std::string>(), "EP")(
+      "server-key", "the server's CURVE public key: Z85 or a .key file",
+      cxxopts::value<std::string>(),
+      "KEY|FILE")("curve-secret", "this client's NAME.secret file (needs --server-key)",
+                  cxxopts::value<std::string>(),
+                  "FILE")("timeout", "milliseconds to wait for each reply (default 2000)",
+                          cxxopts::value<int>()->default_value("2000"),
+                          "MS")("retries", "resends of an unanswered batch (default 2)",
+                                cxxopts::value<int>()->default_value("2"), "N")(
+      "replicas", "print N distinct nodes per key, distinct zones first",
+      cxxopts::value<uint32_t>()->default_value("1"), "N")(
+      "batch", "keys per request (default 1000)", cxxopts::value<size_t>()->default_value("1000"),
+      "N")("window", "requests in flight (default 8)", cxxopts::value<size_t>()->default_value("8"),
+           "N");
+  if (!p.Parse(argc, argv)) return 0;
+  if (!p.Has("connect")) return p.UsageError("--connect is required");
+  size_t batch = p.Get<size_t>("batch"), window = p.Get<size_t>("window");
+  uint32_t replicas = p.Get<uint32_t>("replicas");
+  int timeout = p.Get<int>("timeout"), retries = p.Get<int>("retries");
+  if (batch == 0 || batch > 100000) return p.UsageError("--batch must be 1..100000");
+  if (window == 0 || window > 1024) return p.UsageError("--window must be 1..1024");
+  if (replicas == 0 || replicas > 64) return p.UsageError("--replicas must be 1..64");
+  if (timeout <= 0) return p.UsageError("--timeout must be positive");
+  if (retries < 0) return p.UsageError("--retries must not be negative");
+
+  net::ConnectOptions co;
+  co.endpoint = p.Get<std::string>("connect");
+  co.timeout = std::chrono::milliseconds(timeout);
+  co.retries = retries;
+  if (p.Has("server-key")) {
+    co.server_key = p.Get<std::string>("server-key");
+    if (!net::IsZ85Key(co.server_key)) {
+      auto key = net::ReadPublicKey(co.server_key);
+      if (!key.ok()) return cli::Fail(tool, key.status());
+      co.server_key = *key;
+    }
+  }
+  if (p.Has("curve-secret")) co.curve_secret_file = p.Get<std::string>("curve-secret");
+
+  const auto& args = p.args();
+  bool from_stdin = args.empty() || (args.size() == 1 && args[0] == "-");
+  cli::LineReader in;
+  if (from_stdin) {
+    Status s = in.Open("-");
+    if (!s.ok()) return cli::Fail(tool, s);
+  }
+  KeySource source(args, from_stdin ? &in : nullptr);
+
+  zmq::context_t context;
+  auto client = net::Client::Connect(context, co);
+  if (!client.ok()) return cli::Fail(tool, client.status());
+
+  cli::Writer w(1, 1 << 18);
+  std::deque<Batch> pending;
+  bool input_done = false, answered = false;
+  uint64_t generation = 0;
+  const auto wait = std::chrono::milliseconds(timeout);
+  auto send = [&](Batch& b) -> Status {
+    auto id = client->Send(wire::MsgType::kLocateRequest, b.body);
+    if (!id.ok()) {
+      if (!answered) return Status::Unavailable("cannot reach " + co.endpoint);
+      return id.status();
+    }
+    b.id = *id;
+    ++b.tries;
+    return Status::Ok();
+  };
+  auto fail = [&](const Status& s) {
+    (void)w.Flush();
+    return cli::Fail(tool, s);
+  };
+
+  while (true) {
+    while (!input_done && pending.size() < window) {
+      Batch b;
+      if (!source.Fill(batch, &b.keys)) {
+        input_done = true;
+        break;
+      }
+      wire::LocateRequest req;
+      req.replicas = replicas;
+      req.keys = std::move(b.keys);
+      wire::EncodeBodyTo(req, &b.body);
+      b.keys = std::move(req.keys);
+      if (Status s = send(b); !s.ok()) return fail(s);
+      pending.push_back(std::move(b));
+    }
+    if (!in.status().ok()) return fail(in.status());
+    if (pending.empty()) break;
+
+    auto reply = client->Receive(wait);
+    if (!reply.ok()) {
+      if (reply.status().code() != Code::kTemporary) return fail(reply.status());
+      // Nothing within the timeout: resend everything still unanswered
+      // (lookups are idempotent), or give up.
+      if (pending.front().tries > retries) {
+        return fail(Status::Temporary("no reply from " + co.endpoint + ": timed out after " +
+                                      std::to_string(pending.front().tries) + " tries"));
+      }
+      cli::LogDebug("resending", {{"batches", std::to_string(pending.size())}});
+      for (Batch& b : pending) {
+        if (b.reply) continue;
+        if (Status s = send(b); !s.ok()) return fail(s);
+      }
+      continue;
+    }
+    answered = true;
+    Batch* target = nullptr;
+    for (Batch& b : pending) {
+      if (b.id == reply->header.request_id) target = &b;
+    }
+    if (target == nullptr || target->reply) continue;  // a late answer to an earlier try
+    if (Status s = client->ReplyStatus(*reply); !s.ok()) return fail(s);
+    wire::LocateReply lr;
+    if (Status s = wire::DecodeBody(reply->body(), &lr); !s.ok()) return fail(s);
+    if (Status s = wire::ValidateLocateReply(lr, target->keys.size()); !s.ok()) return fail(s);
+    if (lr.replicas != replicas) {
+      return fail(Status::DataError(co.endpoint + ": reply has the wrong replica count"));
+    }
+    if (generation != 0 && lr.generation != generation) {
+      cli::LogWarn("the ring changed during the query",
+                   {{"old_generation", ring::GenerationHex(generation)},
+                    {"new_generation", ring::GenerationHex(lr.generation)}});
+    }
+    generation = lr.generation;
+    target->reply = std::move(lr);
+    while (!pending.empty() && pending.front().reply) {
+      const Batch& b = pending.front();
+      const wire::LocateReply& r = *b.reply;
+      for (size_t i = 0; i < b.keys.size(); ++i) {
+        PutLocation(w, p.json(), b.keys[i], &r.owners[i * r.replicas], r.replicas, r.names,
+                    r.endpoints);
+      }
+      pending.pop_front();
+    }
+  }
+  cli::LogDebug("query done", {{"generation", ring::GenerationHex(generation)}});
+  Status s = w.Flush();
+  return s.ok() ? 0 : cli::Fail(tool, s);
+}
+
+}  // namespace ringctl
