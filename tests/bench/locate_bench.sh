@@ -14,9 +14,9 @@ trap 'rm -rf "$work"' EXIT INT TERM
 cd "$work"
 
 now() { date +%s.%N; }
-rss() {  # peak RSS in MB of a command, when GNU time is installed
-  if [ -x /usr/bin/time ]; then /usr/bin/time -f '%M' -o rss.txt "$@"; echo "$(($(cat rss.txt) / 1024))"; else "$@"; echo "n/a"; fi
-}
+# Runs a command under GNU time (when installed) so that peak_mb can report its peak RSS.
+rss() { if [ -x /usr/bin/time ]; then /usr/bin/time -f '%M' -o rss.txt "$@"; else echo 0 >rss.txt; "$@"; fi; }
+peak_mb() { echo $(($(cat rss.txt) / 1024)); }
 
 awk -v n="$keys" 'BEGIN { for (i = 0; i < n; i++) printf "user:%011d\n", (i * 2654435761) % 100000000000 }' >keys.txt
 echo "keys_file_bytes $(wc -c <keys.txt) keys $keys"
@@ -34,8 +34,9 @@ for algo in ring ketama; do
     while read -r n w; do echo "node $n weight=$w"; done <servers >>"$algo.ring"
   fi
   t0=$(now)
-  mb=$(rss "$ringctl" locate "$algo.ring" - <keys.txt >out.tsv)
+  rss "$ringctl" locate "$algo.ring" - <keys.txt >out.tsv
   t1=$(now)
+  mb=$(peak_mb)
   echo "locate algorithm=$algo nodes=100 keys=$keys seconds=$(echo "$t1 - $t0" | bc) keys_per_sec=$(echo "$keys / ($t1 - $t0)" | bc) peak_rss_mb=$mb"
 done
 

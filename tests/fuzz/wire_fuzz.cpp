@@ -61,9 +61,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (message.ok()) {
     // Dispatch the way a server does: by the header's type.
     switch (message->header.type) {
-      case MsgType::kError: CheckBody<ErrorReply>(message->body); break;
-      case MsgType::kLocateRequest: CheckBody<LocateRequest>(message->body); break;
-      case MsgType::kLocateReply: CheckBody<LocateReply>(message->body); break;
+      case MsgType::kError:
+        CheckBody<ErrorReply>(message->body);
+        break;
+      case MsgType::kLocateRequest:
+        CheckBody<LocateRequest>(message->body);
+        break;
+      case MsgType::kLocateReply:
+        CheckBody<LocateReply>(message->body);
+        break;
     }
   }
   if (DecodeMessage(std::span(frames, 1)).ok()) __builtin_trap();

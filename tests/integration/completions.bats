@@ -15,9 +15,18 @@ setup() {
 }
 teardown() { common_teardown; }
 
+# `ringctl --help` and every `ringctl VERB --help`, run once for the file.
+setup_file() {
+  export HELP_CACHE=$BATS_FILE_TMPDIR/help
+  mkdir -p "$HELP_CACHE"
+  ringctl --help >"$HELP_CACHE/ringctl"
+  local verb
+  for verb in $(help_verbs); do ringctl "$verb" --help >"$HELP_CACHE/verb-$verb"; done
+}
+
 # The verbs that `ringctl --help` lists, one per line.
 help_verbs() {
-  ringctl --help | awk '/^Verbs:/ { on = 1; next } on && NF == 0 { exit } on { print $1 }'
+  awk '/^Verbs:/ { on = 1; next } on && NF == 0 { exit } on { print $1 }' "$HELP_CACHE/ringctl"
 }
 
 # The long flags of verb $1, one per line. cxxopts prints an option line as
@@ -26,8 +35,7 @@ help_verbs() {
 # another verb's flag ("failure zone, for --replicas placement"). --args is
 # cxxopts' internal holder of the positional arguments, not a flag.
 verb_flags() {
-  ringctl "$1" --help |
-    sed -nE 's/^  (-[[:alnum:]], |    )(--[[:alnum:]][[:alnum:]-]*).*/\2/p' |
+  sed -nE 's/^  (-[[:alnum:]], |    )(--[[:alnum:]][[:alnum:]-]*).*/\2/p' "$HELP_CACHE/verb-$1" |
     { grep -vx -- '--args' || true; }
 }
 
@@ -88,12 +96,12 @@ check_file() {
     block=$("${shell}_block" "$verb")
     [ -n "$block" ] || problems+="verb '$verb' has no branch of its own"$'\n'
     for flag in $(verb_flags "$verb"); do
-      if grep -qx -- "$flag" <<<"$common"; then
-        "$has" "$flag" "$(cat "$file")" || problems+="common flag $flag is not completed"$'\n'
-      else
-        "$has" "$flag" "$block" || problems+="flag $flag of '$verb' is not completed for '$verb'"$'\n'
-      fi
+      grep -qx -- "$flag" <<<"$common" && continue
+      "$has" "$flag" "$block" || problems+="flag $flag of '$verb' is not completed for '$verb'"$'\n'
     done
+  done
+  for flag in $common; do
+    "$has" "$flag" "$(cat "$file")" || problems+="common flag $flag is not completed"$'\n'
   done
   for verb in $("${shell}_mentioned" | sort -u); do
     help_verbs | grep -qx -- "$verb" || problems+="verb '$verb' is not in 'ringctl --help'"$'\n'

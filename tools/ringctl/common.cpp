@@ -94,7 +94,9 @@ void PutLocation(shardkit::cli::Writer& w, bool json, std::string_view key, cons
   shardkit::cli::PutJsonString(w, name(0));
   w.Put(",\"endpoint\":");
   shardkit::cli::PutJsonString(w, endpoint(0));
-  if (n > 1) {
+  size_t real = 0;
+  while (real < n && owners[real] < names.size()) ++real;
+  if (real > 1) {
     for (int pass = 0; pass < 2; ++pass) {
       w.Put(pass == 0 ? ",\"nodes\":[" : ",\"endpoints\":[");
       for (size_t i = 0; i < n && owners[i] < names.size(); ++i) {

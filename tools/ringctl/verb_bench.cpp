@@ -16,8 +16,7 @@ using namespace shardkit;
 
 int RunBench(const Tool& tool, const Verb& verb, int argc, char** argv) {
   cli::VerbParser p(tool, verb, "FILE");
-  p.Add()("keys", "lookups per algorithm (default 2000000)",
-          cxxopts::value<uint64_t>()->default_value("2000000"),
+  p.Add()("keys", "lookups per algorithm", cxxopts::value<uint64_t>()->default_value("2000000"),
           "N")("algorithm", "bench only this algorithm (default: all that accept the nodes)",
                cxxopts::value<std::string>(), "A");
   if (!p.Parse(argc, argv)) return 0;

@@ -33,7 +33,7 @@ double IdealMovement(const ring::Ring& a, const ring::Ring& b) {
 
 int RunDiff(const Tool& tool, const Verb& verb, int argc, char** argv) {
   cli::VerbParser p(tool, verb, "OLD NEW [-]");
-  p.Add()("sample", "sample keys when the answer cannot be exact (default 1000000)",
+  p.Add()("sample", "sample keys when the answer cannot be exact",
           cxxopts::value<uint64_t>()->default_value("1000000"), "N");
   if (!p.Parse(argc, argv)) return 0;
   int rc = 0;

@@ -38,7 +38,7 @@ int RunLocate(const Tool& tool, const Verb& verb, int argc, char** argv) {
   p.Add()("replicas", "print N distinct nodes per key, distinct zones first",
           cxxopts::value<size_t>()->default_value("1"), "N")(
       "load-factor", "bounded loads: no node gets more than ceil(C*mean) keys of a batch",
-      cxxopts::value<std::string>(), "C")("batch", "keys per bounded-load batch (default 100000)",
+      cxxopts::value<std::string>(), "C")("batch", "keys per bounded-load batch",
                                           cxxopts::value<size_t>()->default_value("100000"), "N");
   if (!p.Parse(argc, argv)) return 0;
   int rc = 0;

@@ -59,18 +59,15 @@ int RunQuery(const Tool& tool, const Verb& verb, int argc, char** argv) {
   cli::VerbParser p(tool, verb, "[KEY...|-]");
   p.Add()("connect", "the ringctl serve endpoint", cxxopts::value<std::string>(), "EP")(
       "server-key", "the server's CURVE public key: Z85 or a .key file",
-      cxxopts::value<std::string>(),
-      "KEY|FILE")("curve-secret", "this client's NAME.secret file (needs --server-key)",
-                  cxxopts::value<std::string>(),
-                  "FILE")("timeout", "milliseconds to wait for each reply (default 2000)",
-                          cxxopts::value<int>()->default_value("2000"),
-                          "MS")("retries", "resends of an unanswered batch (default 2)",
-                                cxxopts::value<int>()->default_value("2"), "N")(
+      cxxopts::value<std::string>(), "KEY|FILE")(
+      "curve-secret", "this client's NAME.secret file (needs --server-key)",
+      cxxopts::value<std::string>(), "FILE")("timeout", "milliseconds to wait for each reply",
+                                             cxxopts::value<int>()->default_value("2000"), "MS")(
+      "retries", "resends of an unanswered batch", cxxopts::value<int>()->default_value("2"), "N")(
       "replicas", "print N distinct nodes per key, distinct zones first",
-      cxxopts::value<uint32_t>()->default_value("1"), "N")(
-      "batch", "keys per request (default 1000)", cxxopts::value<size_t>()->default_value("1000"),
-      "N")("window", "requests in flight (default 8)", cxxopts::value<size_t>()->default_value("8"),
-           "N");
+      cxxopts::value<uint32_t>()->default_value("1"),
+      "N")("batch", "keys per request", cxxopts::value<size_t>()->default_value("1000"), "N")(
+      "window", "requests in flight", cxxopts::value<size_t>()->default_value("8"), "N");
   if (!p.Parse(argc, argv)) return 0;
   if (!p.Has("connect")) return p.UsageError("--connect is required");
   size_t batch = p.Get<size_t>("batch"), window = p.Get<size_t>("window");

@@ -96,7 +96,7 @@ std::vector<double> ContinuumPlacement::Shares() const {
   // Exact integer arc lengths: (pos[i-1], pos[i]] belongs to pos[i]'s
   // member, and the wrap arc (last, 2^bits) ∪ [0, first] to the first
   // point's. 128-bit sums hold even a single point's arc of 2^64.
-  using u128 = unsigned __int128;
+  __extension__ using u128 = unsigned __int128;  // GCC/Clang builtin; no pedantic warning
   const u128 space = u128{1} << bits_;
   std::vector<u128> arcs(size(), 0);
   const size_t n = points_.size();

@@ -25,10 +25,13 @@ constexpr size_t kMaxKeyFileBytes = size_t{16} << 20;
 Status ErrnoStatus(const std::string& what, int err) {
   std::string message = what + ": " + std::strerror(err);
   switch (err) {
-    case ENOENT: return Status::NoInput(std::move(message));
+    case ENOENT:
+      return Status::NoInput(std::move(message));
     case EACCES:
-    case EPERM: return Status::Permission(std::move(message));
-    default: return Status::IoError(std::move(message));
+    case EPERM:
+      return Status::Permission(std::move(message));
+    default:
+      return Status::IoError(std::move(message));
   }
 }
 
@@ -98,8 +101,8 @@ Status ParseKeyLine(std::string_view raw, std::string* key) {
     return Status::DataError("this looks like a NAME.secret file; give the NAME.key file");
   }
   if (word.size() != kZ85KeyChars) {
-    return Status::DataError("invalid key '" + Shorten(word) + "': " +
-                             std::to_string(word.size()) + " characters, expected 40 z85 characters");
+    return Status::DataError("invalid key '" + Shorten(word) + "': " + std::to_string(word.size()) +
+                             " characters, expected 40 z85 characters");
   }
   if (!IsZ85Key(word)) {
     return Status::DataError("invalid key '" + std::string(word) + "': not a z85 CURVE key");
@@ -146,7 +149,8 @@ Status WriteNewFile(const std::string& path, std::string_view content, mode_t mo
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode));
   if (!fd.valid()) {
     if (errno == EEXIST) {
-      return Status::IoError("cannot create " + path + ": file exists (refusing to overwrite a key)");
+      return Status::IoError("cannot create " + path +
+                             ": file exists (refusing to overwrite a key)");
     }
     return ErrnoStatus("cannot create " + path, errno);
   }
@@ -225,16 +229,15 @@ Result<Keypair> ReadSecretFile(const std::string& path) {
     if (line.empty() || line.front() == '#') return Status::Ok();
     const size_t space = line.find_first_of(" \t");
     const std::string_view word = line.substr(0, space);
-    const std::string_view value =
-        space == std::string_view::npos ? "" : Trim(line.substr(space));
+    const std::string_view value = space == std::string_view::npos ? "" : Trim(line.substr(space));
     size_t* seen = word == "public" ? &public_line : word == "secret" ? &secret_line : nullptr;
     if (seen == nullptr) {
       return Status::DataError(where + ": expected 'public <z85>' or 'secret <z85>', got '" +
                                Shorten(word) + "'");
     }
     if (*seen != 0) {
-      return Status::DataError(where + ": duplicate '" + std::string(word) + "' line (first on line " +
-                               std::to_string(*seen) + ")");
+      return Status::DataError(where + ": duplicate '" + std::string(word) +
+                               "' line (first on line " + std::to_string(*seen) + ")");
     }
     // Never echo the value: it may be (part of) a secret key.
     if (!IsZ85Key(value)) {

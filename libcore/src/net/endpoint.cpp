@@ -27,7 +27,8 @@ std::string Quote(std::string_view s) {
 }
 
 bool IsDigits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
 bool ParseIPv4(std::string_view s, in_addr* out) {

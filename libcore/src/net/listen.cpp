@@ -18,8 +18,9 @@ Result<zmq::socket_t> Listen(zmq::context_t& context, const ListenOptions& optio
   Keypair server;
   if (curve) {
     if (options.allow.empty()) {
-      return Status::Usage("--curve-secret needs --allow FILE|DIR: without it any client key "
-                           "would be accepted");
+      return Status::Usage(
+          "--curve-secret needs --allow FILE|DIR: without it any client key "
+          "would be accepted");
     }
     if (zap == nullptr) {
       return Status::Internal("CURVE listen on " + options.endpoint + " without a ZAP handler");

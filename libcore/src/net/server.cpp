@@ -11,10 +11,10 @@ Server::Server(zmq::socket_t& socket, Handler handler)
     : socket_(&socket), handler_(std::move(handler)) {}
 
 Server::HandlerResult Server::Unsupported(const wire::Header& header) {
-  const wire::ErrorReply error{
-      static_cast<uint16_t>(wire::ErrorCode::kUnsupported),
-      "unsupported message type " + std::to_string(static_cast<unsigned>(header.type)) + " (" +
-          std::string(wire::MsgTypeName(header.type)) + ")"};
+  const wire::ErrorReply error{static_cast<uint16_t>(wire::ErrorCode::kUnsupported),
+                               "unsupported message type " +
+                                   std::to_string(static_cast<unsigned>(header.type)) + " (" +
+                                   std::string(wire::MsgTypeName(header.type)) + ")"};
   return std::pair{wire::MsgType::kError, wire::EncodeBody(error)};
 }
 
@@ -48,14 +48,13 @@ Result<bool> Server::ServeOne() {
   // Echo the request id whenever the header frame is readable, so even a
   // rejected request can be matched by the client.
   wire::Header header;
-  const bool header_ok =
-      frames_.size() >= 2 && wire::DecodeHeader(View(frames_[1]), &header).ok();
+  const bool header_ok = frames_.size() >= 2 && wire::DecodeHeader(View(frames_[1]), &header).ok();
   const uint64_t request_id = header_ok ? header.request_id : 0;
   const auto bad_request = [&](const std::string& reason) -> Result<bool> {
     ++bad_requests_;
-    SK_RETURN_IF_ERROR(SendError(
-        routing_id, request_id,
-        wire::ErrorReply{static_cast<uint16_t>(wire::ErrorCode::kBadRequest), reason}));
+    SK_RETURN_IF_ERROR(
+        SendError(routing_id, request_id,
+                  wire::ErrorReply{static_cast<uint16_t>(wire::ErrorCode::kBadRequest), reason}));
     return true;
   };
 

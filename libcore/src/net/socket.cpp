@@ -31,8 +31,8 @@ Status ApplyBaseline(zmq::socket_t& socket, zmq::socket_type type) {
       SetOption(socket, ZMQ_MAXMSGSIZE, &max_message, sizeof max_message, "ZMQ_MAXMSGSIZE"));
   SK_RETURN_IF_ERROR(
       SetIntOption(socket, ZMQ_HEARTBEAT_IVL, wire::kHeartbeatIvlMs, "ZMQ_HEARTBEAT_IVL"));
-  SK_RETURN_IF_ERROR(
-      SetIntOption(socket, ZMQ_HEARTBEAT_TIMEOUT, wire::kHeartbeatTimeoutMs, "ZMQ_HEARTBEAT_TIMEOUT"));
+  SK_RETURN_IF_ERROR(SetIntOption(socket, ZMQ_HEARTBEAT_TIMEOUT, wire::kHeartbeatTimeoutMs,
+                                  "ZMQ_HEARTBEAT_TIMEOUT"));
   SK_RETURN_IF_ERROR(
       SetIntOption(socket, ZMQ_HEARTBEAT_TTL, wire::kHeartbeatTtlMs, "ZMQ_HEARTBEAT_TTL"));
   SK_RETURN_IF_ERROR(
@@ -87,8 +87,7 @@ Result<std::string> LastEndpoint(zmq::socket_t& socket) {
   return std::string(buf, size > 0 ? size - 1 : 0);
 }
 
-Status SendFrames(zmq::socket_t& socket, std::span<const std::string_view> frames,
-                  bool dontwait) {
+Status SendFrames(zmq::socket_t& socket, std::span<const std::string_view> frames, bool dontwait) {
   if (frames.empty()) return Status::Internal("sending a message with no frames");
   for (size_t i = 0; i < frames.size(); ++i) {
     const int flags = (dontwait ? ZMQ_DONTWAIT : 0) | (i + 1 < frames.size() ? ZMQ_SNDMORE : 0);

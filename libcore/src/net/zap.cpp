@@ -84,7 +84,7 @@ struct ZapHandler::State {
   std::mutex mu;
   std::condition_variable stop_cv;  // wakes the supervisor's backoff sleep; uses mu
   std::map<std::string, std::set<std::string>> domains;  // name -> binary keys; guarded by mu
-  uint64_t next_domain = 1;                               // guarded by mu
+  uint64_t next_domain = 1;                              // guarded by mu
 
   std::thread supervisor;
 };
@@ -190,8 +190,8 @@ void ZapHandler::State::HandleRequest(const std::vector<zmq::message_t>& frames,
     }
   }
   const std::string status_text = event.kind == ZapEvent::Kind::kAllow ? "OK" : event.reason;
-  const std::string_view reply[] = {
-      View(frames[0]), "", "1.0", View(frames[3]), status_code, status_text, user_id, ""};
+  const std::string_view reply[] = {View(frames[0]), "",          "1.0",   View(frames[3]),
+                                    status_code,     status_text, user_id, ""};
   // A failed send means the connecting session is gone: nothing to do.
   (void)SendFrames(socket, reply);
   Log(event);

@@ -13,8 +13,8 @@ std::vector<std::string> EncodeMessage(MsgType type, uint64_t request_id, std::s
 Result<MessageView> DecodeMessage(std::span<const std::string_view> frames) {
   if (frames.size() != kMessageFrames) {
     return Status::DataError("message has " + std::to_string(frames.size()) +
-                             " frames after routing, expected " +
-                             std::to_string(kMessageFrames) + " (header, body)");
+                             " frames after routing, expected " + std::to_string(kMessageFrames) +
+                             " (header, body)");
   }
   MessageView view;
   SK_RETURN_IF_ERROR(DecodeHeader(frames[0], &view.header));

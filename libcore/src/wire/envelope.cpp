@@ -52,7 +52,8 @@ Status DecodeHeader(std::string_view frame, Header* out) {
   }
   const auto* p = reinterpret_cast<const unsigned char*>(frame.data());
   if (p[0] != static_cast<unsigned char>(kMagic0) || p[1] != static_cast<unsigned char>(kMagic1)) {
-    return Status::DataError("bad magic " + Hex16(GetBig16(p)) + " in header, expected 0x534b ('SK')");
+    return Status::DataError("bad magic " + Hex16(GetBig16(p)) +
+                             " in header, expected 0x534b ('SK')");
   }
   if (p[2] != kProtocolVersion) {
     return Status::DataError("unsupported protocol version " + std::to_string(p[2]) +

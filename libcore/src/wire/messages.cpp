@@ -8,13 +8,18 @@ Status StatusFromErrorReply(const ErrorReply& reply) {
   if (message == "unknown error") message.append(" ").append(std::to_string(reply.code));
   message += ": " + reply.reason;
   switch (code) {
-    case ErrorCode::kBadRequest: return Status::DataError(std::move(message));
+    case ErrorCode::kBadRequest:
+      return Status::DataError(std::move(message));
     case ErrorCode::kNotPrimary:
-    case ErrorCode::kTemporary: return Status::Temporary(std::move(message));
+    case ErrorCode::kTemporary:
+      return Status::Temporary(std::move(message));
     case ErrorCode::kUnsupported:
-    case ErrorCode::kUnavailable: return Status::Unavailable(std::move(message));
-    case ErrorCode::kPermission: return Status::Permission(std::move(message));
-    case ErrorCode::kInternal: break;
+    case ErrorCode::kUnavailable:
+      return Status::Unavailable(std::move(message));
+    case ErrorCode::kPermission:
+      return Status::Permission(std::move(message));
+    case ErrorCode::kInternal:
+      break;
   }
   return Status::Internal(std::move(message));
 }
@@ -24,11 +29,20 @@ ErrorReply ErrorReplyFromStatus(const Status& status) {
   switch (status.code()) {
     case Code::kDataError:
     case Code::kUsage:
-    case Code::kNoInput: code = ErrorCode::kBadRequest; break;
-    case Code::kTemporary: code = ErrorCode::kTemporary; break;
-    case Code::kUnavailable: code = ErrorCode::kUnavailable; break;
-    case Code::kPermission: code = ErrorCode::kPermission; break;
-    default: break;
+    case Code::kNoInput:
+      code = ErrorCode::kBadRequest;
+      break;
+    case Code::kTemporary:
+      code = ErrorCode::kTemporary;
+      break;
+    case Code::kUnavailable:
+      code = ErrorCode::kUnavailable;
+      break;
+    case Code::kPermission:
+      code = ErrorCode::kPermission;
+      break;
+    default:
+      break;
   }
   return ErrorReply{static_cast<uint16_t>(code), status.message()};
 }
@@ -40,7 +54,7 @@ Status ValidateLocateReply(const LocateReply& reply, size_t key_count) {
                              " endpoints");
   }
   if (reply.replicas == 0) return Status::DataError("locate reply has replicas=0");
-  // Compare in 128 bits' worth of care: key_count * replicas must not wrap.
+  // Divide before multiplying: a hostile key_count * replicas could wrap.
   if (key_count > reply.owners.size() / reply.replicas ||
       reply.owners.size() != key_count * reply.replicas) {
     return Status::DataError("locate reply has " + std::to_string(reply.owners.size()) +

@@ -51,8 +51,8 @@ class ServerThread {
 
 // A loopback ROUTER on a free port; returns the socket and its endpoint.
 std::pair<zmq::socket_t, std::string> ListenLoopback(zmq::context_t& context) {
-  auto socket = Listen(context, ListenOptions{"tcp://127.0.0.1:*", "", "", false},
-                       zmq::socket_type::router);
+  auto socket =
+      Listen(context, ListenOptions{"tcp://127.0.0.1:*", "", "", false}, zmq::socket_type::router);
   REQUIRE(socket.ok());
   auto endpoint = LastEndpoint(*socket);
   REQUIRE(endpoint.ok());
@@ -137,7 +137,8 @@ TEST_CASE("error replies reach the caller as the matching status", "[net][client
   auto garbage = client->Call(MsgType::kLocateRequest, "\x01\x02");
   CHECK(garbage.status().code() == Code::kDataError);
   CHECK(garbage.status().message() ==
-        endpoint + ": bad request: LOCATE_REQUEST body: truncated at offset 1: need 4 bytes, 1 left");
+        endpoint +
+            ": bad request: LOCATE_REQUEST body: truncated at offset 1: need 4 bytes, 1 left");
 
   // The typed call also refuses a reply of the wrong type.
   ErrorReply wrong;
@@ -165,10 +166,13 @@ TEST_CASE("a malformed message gets BAD_REQUEST and the server keeps serving", "
   };
   const Case cases[] = {
       {{good_header}, 77, "message has 1 frames after routing, expected 2 (header, body)"},
-      {{good_header, body, body}, 77, "message has 3 frames after routing, expected 2 (header, body)"},
+      {{good_header, body, body},
+       77,
+       "message has 3 frames after routing, expected 2 (header, body)"},
       {{bad_magic, body}, 0, "bad magic 0x535a in header, expected 0x534b ('SK')"},
       {{"", body}, 0, "header frame is 0 bytes, expected 15"},
-      {{good_header, std::string_view(body).substr(0, 9)}, 77,
+      {{good_header, std::string_view(body).substr(0, 9)},
+       77,
        "LOCATE_REQUEST body: truncated at offset 5: need 8 bytes, 4 left"},
   };
   for (const Case& c : cases) {
@@ -371,8 +375,8 @@ TEST_CASE("loopback round trip and pipelined locate throughput", "[.][bench]") {
     const auto start = Clock::now();
     for (int i = 0; i < calls; ++i) REQUIRE(client->Call(MsgType::kLocateRequest, small).ok());
     const double secs = std::chrono::duration<double>(Clock::now() - start).count();
-    std::printf("round trip: %d sync 1-key calls over %s: %.1f us/call\n", calls,
-                endpoint.c_str(), secs / calls * 1e6);
+    std::printf("round trip: %d sync 1-key calls over %s: %.1f us/call\n", calls, endpoint.c_str(),
+                secs / calls * 1e6);
   }
 
   for (size_t window : {1, 4, 16}) {
@@ -395,7 +399,7 @@ TEST_CASE("loopback round trip and pipelined locate throughput", "[.][bench]") {
       ++received;
     }
     const double secs = std::chrono::duration<double>(Clock::now() - start).count();
-    std::printf("pipelined: %zu x 1000-key LocateRequest/Reply, window %zu: %.0f keys/s\n",
-                batches, window, batches * 1000 / secs);
+    std::printf("pipelined: %zu x 1000-key LocateRequest/Reply, window %zu: %.0f keys/s\n", batches,
+                window, batches * 1000 / secs);
   }
 }

@@ -118,8 +118,8 @@ TEST_CASE("malformed key files are rejected with file:line", "[net][curve]") {
       {"secret " + keys.secret_z85 + "\n", ": no 'public' line"},
       {"# comment\n\npublic " + keys.public_z85 + "\nsecret tooshort\n",
        ":4: invalid secret key (expected 40 z85 characters)"},
-      {"public " + keys.public_z85 + "\nsecret " + keys.secret_z85 + "\nsecret " +
-           keys.secret_z85 + "\n",
+      {"public " + keys.public_z85 + "\nsecret " + keys.secret_z85 + "\nsecret " + keys.secret_z85 +
+           "\n",
        ":3: duplicate 'secret' line (first on line 2)"},
       {"private " + keys.secret_z85 + "\n",
        ":1: expected 'public <z85>' or 'secret <z85>', got 'private'"},
@@ -148,13 +148,15 @@ TEST_CASE("a secret file others can read is refused", "[net][curve]") {
   auto r = ReadSecretFile(path);
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == Code::kPermission);
-  CHECK(r.status().message() == path + " is accessible by group or others (mode 0640); run chmod "
-                                       "600 " + path);
+  CHECK(r.status().message() == path +
+                                    " is accessible by group or others (mode 0640); run chmod "
+                                    "600 " +
+                                    path);
 
   auto missing = ReadSecretFile(dir / "nope.secret");
   CHECK(missing.status().code() == Code::kNoInput);
-  CHECK(missing.status().message() == "cannot open " + (dir / "nope.secret") +
-                                          ": No such file or directory");
+  CHECK(missing.status().message() ==
+        "cannot open " + (dir / "nope.secret") + ": No such file or directory");
 }
 
 TEST_CASE("public key files hold exactly one key", "[net][curve]") {

@@ -8,11 +8,11 @@ using shardkit::Status;
 using namespace shardkit::net;
 
 TEST_CASE("valid endpoints are accepted", "[net][endpoint]") {
-  for (const char* ep : {"tcp://127.0.0.1:7100", "tcp://10.0.0.1:0", "tcp://*:7100",
-                         "tcp://127.0.0.1:*", "tcp://0.0.0.0:65535", "tcp://localhost:1",
-                         "tcp://node-a.example.com:7100", "tcp://eth0:7100", "tcp://[::1]:7100",
-                         "tcp://[fe80::1%eth0]:7100", "tcp://[::]:*", "ipc:///tmp/sk.sock",
-                         "ipc://@abstract", "ipc://*", "inproc://loop"}) {
+  for (const char* ep :
+       {"tcp://127.0.0.1:7100", "tcp://10.0.0.1:0", "tcp://*:7100", "tcp://127.0.0.1:*",
+        "tcp://0.0.0.0:65535", "tcp://localhost:1", "tcp://node-a.example.com:7100",
+        "tcp://eth0:7100", "tcp://[::1]:7100", "tcp://[fe80::1%eth0]:7100", "tcp://[::]:*",
+        "ipc:///tmp/sk.sock", "ipc://@abstract", "ipc://*", "inproc://loop"}) {
     INFO(ep);
     const Status s = ValidateEndpoint(ep);
     CHECK(s.message() == "");
@@ -43,8 +43,7 @@ TEST_CASE("invalid endpoints are refused with a precise reason", "[net][endpoint
        "invalid port '71000000' in 'tcp://host:71000000' (expected 0-65535 or '*')"},
       {"tcp://300.1.1.1:5", "invalid IPv4 address '300.1.1.1' in 'tcp://300.1.1.1:5'"},
       {"tcp://1.2.3:5", "invalid IPv4 address '1.2.3' in 'tcp://1.2.3:5'"},
-      {"tcp://::1:5",
-       "IPv6 address in 'tcp://::1:5' must be in brackets, e.g. tcp://[::1]:7100"},
+      {"tcp://::1:5", "IPv6 address in 'tcp://::1:5' must be in brackets, e.g. tcp://[::1]:7100"},
       {"tcp://[::1:5", "endpoint 'tcp://[::1:5' has an unterminated '[' in its host"},
       {"tcp://[::1]", "endpoint 'tcp://[::1]' has no port (expected tcp://[ADDR]:PORT)"},
       {"tcp://[zz::1]:5", "invalid IPv6 address '[zz::1]' in 'tcp://[zz::1]:5'"},
@@ -63,16 +62,16 @@ TEST_CASE("invalid endpoints are refused with a precise reason", "[net][endpoint
 }
 
 TEST_CASE("loopback endpoints are detected, and only those", "[net][endpoint]") {
-  for (const char* ep : {"tcp://127.0.0.1:7100", "tcp://127.255.0.9:*", "tcp://localhost:1",
-                         "tcp://LocalHost:1", "tcp://[::1]:7100", "tcp://[::ffff:127.0.0.1]:5",
-                         "ipc:///tmp/x", "inproc://x"}) {
+  for (const char* ep :
+       {"tcp://127.0.0.1:7100", "tcp://127.255.0.9:*", "tcp://localhost:1", "tcp://LocalHost:1",
+        "tcp://[::1]:7100", "tcp://[::ffff:127.0.0.1]:5", "ipc:///tmp/x", "inproc://x"}) {
     INFO(ep);
     CHECK(IsLoopback(ep));
   }
-  for (const char* ep : {"tcp://0.0.0.0:7100", "tcp://*:7100", "tcp://10.0.0.1:7100",
-                         "tcp://128.0.0.1:1", "tcp://[::]:7100", "tcp://[::ffff:10.0.0.1]:5",
-                         "tcp://localhost.evil.com:1", "tcp://lo:7100", "tcp://127.0.0.1",
-                         "udp://127.0.0.1:5", "garbage"}) {
+  for (const char* ep :
+       {"tcp://0.0.0.0:7100", "tcp://*:7100", "tcp://10.0.0.1:7100", "tcp://128.0.0.1:1",
+        "tcp://[::]:7100", "tcp://[::ffff:10.0.0.1]:5", "tcp://localhost.evil.com:1",
+        "tcp://lo:7100", "tcp://127.0.0.1", "udp://127.0.0.1:5", "garbage"}) {
     INFO(ep);
     CHECK_FALSE(IsLoopback(ep));
   }
@@ -86,8 +85,8 @@ TEST_CASE("listening off loopback needs CURVE or --insecure", "[net][endpoint]")
         "--insecure");
   CHECK(refused.exit_code() == 78);
 
-  CHECK(CheckListenPolicy("tcp://0.0.0.0:7100", false, true).ok());   // --insecure
-  CHECK(CheckListenPolicy("tcp://0.0.0.0:7100", true, false).ok());   // CURVE
+  CHECK(CheckListenPolicy("tcp://0.0.0.0:7100", false, true).ok());     // --insecure
+  CHECK(CheckListenPolicy("tcp://0.0.0.0:7100", true, false).ok());     // CURVE
   CHECK(CheckListenPolicy("tcp://127.0.0.1:7100", false, false).ok());  // loopback
   CHECK(CheckListenPolicy("ipc:///tmp/sk.sock", false, false).ok());
   CHECK(CheckListenPolicy("tcp://*:7100", false, false).code() == Code::kConfig);

@@ -33,9 +33,12 @@ TEST_CASE("a repeating timer repeats until cancelled, even from itself", "[net][
   EventLoop loop;
   int ticks = 0;
   EventLoop::TimerId id = 0;
-  id = loop.AddTimer(5ms, [&] {
-    if (++ticks == 3) CHECK(loop.CancelTimer(id));
-  }, /*repeat=*/true);
+  id = loop.AddTimer(
+      5ms,
+      [&] {
+        if (++ticks == 3) CHECK(loop.CancelTimer(id));
+      },
+      /*repeat=*/true);
   loop.AddTimer(100ms, [&] { loop.Stop(); });
   REQUIRE(loop.Run().ok());
   CHECK(ticks == 3);

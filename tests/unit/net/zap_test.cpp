@@ -306,5 +306,6 @@ TEST_CASE("CURVE listen options are checked before binding", "[net][curve][zap]"
   o.endpoint = "tcp://192.0.2.1:*";
   auto curve = Listen(context, o, zmq::socket_type::router, &*zap);
   CHECK(curve.status().code() == Code::kUnavailable);
-  CHECK(curve.status().message() == "cannot bind tcp://192.0.2.1:*: Cannot assign requested address");
+  CHECK(curve.status().message() ==
+        "cannot bind tcp://192.0.2.1:*: Cannot assign requested address");
 }

@@ -85,8 +85,8 @@ TEST_CASE("a body from a big-endian sender decodes the same", "[wire][codec]") {
   // writes it as 0 and we must swap every number.
   std::ostringstream os;
   {
-    cereal::PortableBinaryOutputArchive ar(os,
-                                           cereal::PortableBinaryOutputArchive::Options::BigEndian());
+    cereal::PortableBinaryOutputArchive ar(
+        os, cereal::PortableBinaryOutputArchive::Options::BigEndian());
     ar(SampleReply());
   }
   const std::string body = os.str();
@@ -156,8 +156,8 @@ TEST_CASE("message frames are counted and the header checked", "[wire][codec]") 
     auto bad = DecodeMessage(wrong);
     REQUIRE_FALSE(bad.ok());
     CHECK(bad.status().code() == Code::kDataError);
-    CHECK(bad.status().message() == "message has " + std::to_string(n) +
-                                        " frames after routing, expected 2 (header, body)");
+    CHECK(bad.status().message() ==
+          "message has " + std::to_string(n) + " frames after routing, expected 2 (header, body)");
   }
 
   std::vector<std::string_view> bad_header = {std::string_view("SK"), views[1]};
@@ -169,13 +169,13 @@ TEST_CASE("error replies map to the status a user should see", "[wire][messages]
     ErrorCode code;
     Code status;
   };
-  for (const Case c : {Case{ErrorCode::kBadRequest, Code::kDataError},
-                       Case{ErrorCode::kUnsupported, Code::kUnavailable},
-                       Case{ErrorCode::kInternal, Code::kInternal},
-                       Case{ErrorCode::kNotPrimary, Code::kTemporary},
-                       Case{ErrorCode::kUnavailable, Code::kUnavailable},
-                       Case{ErrorCode::kTemporary, Code::kTemporary},
-                       Case{ErrorCode::kPermission, Code::kPermission}}) {
+  for (const Case c :
+       {Case{ErrorCode::kBadRequest, Code::kDataError},
+        Case{ErrorCode::kUnsupported, Code::kUnavailable},
+        Case{ErrorCode::kInternal, Code::kInternal}, Case{ErrorCode::kNotPrimary, Code::kTemporary},
+        Case{ErrorCode::kUnavailable, Code::kUnavailable},
+        Case{ErrorCode::kTemporary, Code::kTemporary},
+        Case{ErrorCode::kPermission, Code::kPermission}}) {
     const Status s = StatusFromErrorReply({static_cast<uint16_t>(c.code), "why"});
     CHECK(s.code() == c.status);
     CHECK(s.message() == std::string(ErrorCodeName(c.code)) + ": why");
@@ -195,7 +195,8 @@ TEST_CASE("error replies map to the status a user should see", "[wire][messages]
 TEST_CASE("locate replies are checked against the request", "[wire][messages]") {
   LocateReply r = SampleReply();
   CHECK(ValidateLocateReply(r, 2).ok());
-  CHECK(ValidateLocateReply(r, 3).message() == "locate reply has 6 owners, expected 3 keys x 3 replicas");
+  CHECK(ValidateLocateReply(r, 3).message() ==
+        "locate reply has 6 owners, expected 3 keys x 3 replicas");
   CHECK(ValidateLocateReply(r, SIZE_MAX / 2).code() == Code::kDataError);  // no overflow
   r.owners[0] = 2;
   CHECK(ValidateLocateReply(r, 2).message() ==

@@ -62,7 +62,10 @@ class Client {
   // Typed Call: encodes `request`, checks that the reply is a Response and
   // decodes it into *response (untouched on failure).
   template <class Request, class Response>
-    requires requires { Request::kType; Response::kType; }
+  requires requires {
+    Request::kType;
+    Response::kType;
+  }
   Status Call(const Request& request, Response* response);
 
   // Queues one `type` request and returns its id. Waits up to the connect
@@ -100,7 +103,10 @@ class Client {
 };
 
 template <class Request, class Response>
-  requires requires { Request::kType; Response::kType; }
+requires requires {
+  Request::kType;
+  Response::kType;
+}
 Status Client::Call(const Request& request, Response* response) {
   wire::EncodeBodyTo(request, &request_body_);
   auto reply = Call(Request::kType, request_body_);

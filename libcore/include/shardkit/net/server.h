@@ -8,7 +8,7 @@
 //
 //   Server server(router, [&](const wire::Header& h, std::string_view body)
 //                              -> Server::HandlerResult {
-//     if (h.type != wire::MsgType::kLocateRequest) return Unsupported(h);
+//     if (h.type != wire::MsgType::kLocateRequest) return Server::Unsupported(h);
 //     wire::LocateRequest req;
 //     SK_RETURN_IF_ERROR(wire::DecodeBody(body, &req));  // -> kBadRequest
 //     return std::pair{wire::MsgType::kLocateReply, wire::EncodeBody(Locate(req))};
@@ -62,8 +62,7 @@ class Server {
  private:
   Status SendReply(std::string_view routing_id, wire::MsgType type, uint64_t request_id,
                    std::string_view body);
-  Status SendError(std::string_view routing_id, uint64_t request_id,
-                   const wire::ErrorReply& error);
+  Status SendError(std::string_view routing_id, uint64_t request_id, const wire::ErrorReply& error);
 
   zmq::socket_t* socket_;
   Handler handler_;

@@ -58,6 +58,8 @@ class ZapHandler {
   // outlive the handler.
   static Result<ZapHandler> Start(zmq::context_t& context, LogFn log = {});
 
+  // Movable (the threads hold the internal state, not the handle); a
+  // moved-from handler may only be destroyed or assigned to.
   ZapHandler(ZapHandler&&) noexcept;
   ZapHandler& operator=(ZapHandler&&) noexcept;
   ~ZapHandler();  // Stop()s

@@ -90,8 +90,7 @@ class BoundedInputArchive
 
  private:
   [[noreturn]] void FailTruncated(size_t wanted) const;
-  [[noreturn]] void FailCount(size_t prefix_offset, uint64_t count,
-                              size_t min_element_bytes) const;
+  [[noreturn]] void FailCount(size_t prefix_offset, uint64_t count, size_t min_element_bytes) const;
   static void SwapElements(char* data, size_t size, size_t element_size);
 
   const char* begin_;
@@ -133,8 +132,8 @@ void CEREAL_LOAD_FUNCTION_NAME(BoundedInputArchive& ar, cereal::BinaryData<T>& d
 // Overrides cereal's vector load (this overload is more specialized) to
 // apply the per-element bound before resize() allocates.
 template <class T, class A>
-  requires(!std::is_same_v<T, bool>)
-void CEREAL_LOAD_FUNCTION_NAME(BoundedInputArchive& ar, std::vector<T, A>& vec) {
+requires(!std::is_same_v<T, bool>) void CEREAL_LOAD_FUNCTION_NAME(BoundedInputArchive& ar,
+                                                                  std::vector<T, A>& vec) {
   cereal::size_type count = 0;
   const size_t at = ar.offset();
   ar(cereal::make_size_tag(count));

@@ -70,18 +70,21 @@ inline constexpr uint32_t kNoOwner = UINT32_MAX;
 
 // Socket baseline (applied by net::ApplyBaseline). These are protocol
 // constants because both ends must agree on how fast a dead peer is noticed.
-inline constexpr int kLingerMs = 200;            // bounded: -1 hangs at exit
-inline constexpr int kHeartbeatIvlMs = 250;      // ZMTP PING interval
-inline constexpr int kHeartbeatTimeoutMs = 1000; // no traffic for this long: peer dead
-inline constexpr int kHeartbeatTtlMs = 1000;     // asks the peer to time us out too
-inline constexpr int kHandshakeIvlMs = 5000;     // bounds a stalled CURVE/ZAP handshake
+inline constexpr int kLingerMs = 200;             // bounded: -1 hangs at exit
+inline constexpr int kHeartbeatIvlMs = 250;       // ZMTP PING interval
+inline constexpr int kHeartbeatTimeoutMs = 1000;  // no traffic for this long: peer dead
+inline constexpr int kHeartbeatTtlMs = 1000;      // asks the peer to time us out too
+inline constexpr int kHandshakeIvlMs = 5000;      // bounds a stalled CURVE/ZAP handshake
 
 // The name of `type` as used in logs ("LOCATE_REQUEST"), or "UNKNOWN".
 constexpr std::string_view MsgTypeName(MsgType type) {
   switch (type) {
-    case MsgType::kError: return "ERROR";
-    case MsgType::kLocateRequest: return "LOCATE_REQUEST";
-    case MsgType::kLocateReply: return "LOCATE_REPLY";
+    case MsgType::kError:
+      return "ERROR";
+    case MsgType::kLocateRequest:
+      return "LOCATE_REQUEST";
+    case MsgType::kLocateReply:
+      return "LOCATE_REPLY";
   }
   return "UNKNOWN";
 }
@@ -92,13 +95,20 @@ constexpr bool IsKnownMsgType(MsgType type) { return MsgTypeName(type) != "UNKNO
 // A lowercase human name for `code` ("bad request"), or "unknown error".
 constexpr std::string_view ErrorCodeName(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kBadRequest: return "bad request";
-    case ErrorCode::kUnsupported: return "unsupported";
-    case ErrorCode::kInternal: return "internal error";
-    case ErrorCode::kNotPrimary: return "not primary";
-    case ErrorCode::kUnavailable: return "unavailable";
-    case ErrorCode::kTemporary: return "temporary failure";
-    case ErrorCode::kPermission: return "permission denied";
+    case ErrorCode::kBadRequest:
+      return "bad request";
+    case ErrorCode::kUnsupported:
+      return "unsupported";
+    case ErrorCode::kInternal:
+      return "internal error";
+    case ErrorCode::kNotPrimary:
+      return "not primary";
+    case ErrorCode::kUnavailable:
+      return "unavailable";
+    case ErrorCode::kTemporary:
+      return "temporary failure";
+    case ErrorCode::kPermission:
+      return "permission denied";
   }
   return "unknown error";
 }
