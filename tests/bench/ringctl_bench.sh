@@ -3,14 +3,16 @@
 #   - locate over 10,000,000 ~16-byte keys from a file, 100 nodes, to a file,
 #     for ring and ketama: keys/s and peak RSS;
 #   - building and diffing two 1,000-node rings;
-#   - in-process lookups with `ringctl bench` on 1,000 nodes x 160 points.
-# Prints figures; never pass/fail on time. Usage: locate_bench.sh BINDIR [KEYS]
+#   - in-process lookups with `ringctl bench` on 1,000 nodes x 160 points;
+#   - serve + query over loopback TCP with 1,000-key batches.
+# Prints figures; never pass/fail on time. Usage: ringctl_bench.sh BINDIR [KEYS]
 set -eu
-bin=$(cd "${1:?usage: locate_bench.sh BINDIR [KEYS]}" && pwd)
+bin=$(cd "${1:?usage: ringctl_bench.sh BINDIR [KEYS]}" && pwd)
 keys=${2:-10000000}
 ringctl="$bin/ringctl"
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT INT TERM
+server=
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT INT TERM
 cd "$work"
 
 now() { date +%s.%N; }
@@ -51,3 +53,15 @@ echo "show_1000_nodes_ms $(echo "($t1 - $t0) * 1000" | bc)"
 t0=$(now); "$ringctl" diff big.ring big2.ring >/dev/null; t1=$(now)
 echo "diff_1000_nodes_exact_ms $(echo "($t1 - $t0) * 1000" | bc)"
 "$ringctl" bench big.ring --keys 5000000
+
+# serve + query: the keys file through a local server, compared with locate.
+"$ringctl" serve ring.ring --listen 'tcp://127.0.0.1:*' --log-level info 2>serve.log &
+server=$!
+i=0
+while ! grep -q 'msg=serving' serve.log && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+ep=$(grep -o 'listen=tcp://[0-9.:]*' serve.log | head -n 1 | cut -d= -f2)
+t0=$(now)
+"$ringctl" query --connect "$ep" --batch 1000 - <keys.txt >query.tsv
+t1=$(now)
+echo "query batch=1000 keys=$keys seconds=$(echo "$t1 - $t0" | bc) keys_per_sec=$(echo "$keys / ($t1 - $t0)" | bc)"
+"$ringctl" locate ring.ring - <keys.txt | cmp -s - query.tsv && echo "query_output_matches_locate yes"
