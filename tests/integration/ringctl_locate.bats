@@ -40,13 +40,33 @@ teardown() { common_teardown; }
   [[ "${lines[0]}" =~ ^\{\"key\":\"a\\\"b\",\"node\":\"[abcd]\",\"endpoint\":\"tcp://127.0.0.1:710[1-4]\"\}$ ]]
 }
 
-@test "locate --load-factor never gives a node more than ceil(c * mean)" {
+@test "locate --load-factor caps every node at ceil(c * n * weight / total)" {
   ringctl new -o eq.ring
   for n in a b c d e; do ringctl add eq.ring $n; done
-  seq -f 'k%g' 1 10000 | ringctl locate eq.ring --load-factor 1.1 - | cut -f2 | sort | uniq -c >counts
-  # mean 2000, cap ceil(1.1 * 2000) = 2200
-  awk '$1 > 2200 { bad++ } END { exit bad > 0 }' counts
+  seq -f 'k%g' 1 10000 >keys
+  # Without the cap the busiest node gets more than the mean of 2000 keys,
+  # so the capped run below is a real test.
+  ringctl locate eq.ring - <keys | cut -f2 | sort | uniq -c >free
+  awk '$1 > 2000 { over++ } END { exit over == 0 }' free
+  ringctl locate eq.ring --load-factor 1 - <keys | cut -f2 | sort | uniq -c >capped
+  awk '$1 > 2000 { bad++ } END { exit bad > 0 }' capped
+  [ "$(awk '{ s += $1 } END { print s }' capped)" -eq 10000 ]
+  # Weighted: c has weight 3 of 7, so its cap is ceil(1.05 * 10000 * 3 / 7) = 4500.
+  ringctl set eq.ring c --weight 3
+  ringctl locate eq.ring --load-factor 1.05 --batch 10000 - <keys | cut -f2 | sort | uniq -c >weighted
+  awk '$2 == "c" && $1 > 4500 { bad++ } $2 != "c" && $1 > 1500 { bad++ } END { exit bad > 0 }' weighted
   run ringctl locate eq.ring --load-factor 0.5 -
+  [ "$status" -eq 64 ]
+}
+
+@test "the ring and the keys cannot both come from stdin" {
+  run ringctl locate - -
+  [ "$status" -eq 64 ]
+  run ringctl diff - c.ring -
+  [ "$status" -eq 64 ]
+  run ringctl stats -
+  [ "$status" -eq 64 ]
+  run ringctl add - x
   [ "$status" -eq 64 ]
 }
 

@@ -13,6 +13,7 @@ int RunAdd(const Tool& tool, const Verb& verb, int argc, char** argv) {
   int rc = 0;
   if (!p.CheckArgCount(2, SIZE_MAX, &rc)) return rc;
   const auto& args = p.args();
+  if (args[0] == "-") return p.UsageError("cannot edit stdin in place; give a ring file");
   ring::Node node;
   node.name = args[1];
   node.endpoints.assign(args.begin() + 2, args.end());

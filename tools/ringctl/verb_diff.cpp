@@ -42,8 +42,12 @@ int RunDiff(const Tool& tool, const Verb& verb, int argc, char** argv) {
   if (args.size() == 3 && args[2] != "-") {
     return p.UsageError("unexpected argument '" + args[2] + "' (give - to read keys from stdin)");
   }
+  if (args[0] == "-" && args[1] == "-") return p.UsageError("only one ring can come from stdin");
+  if (args.size() == 3 && (args[0] == "-" || args[1] == "-")) {
+    return p.UsageError("the rings and the keys cannot both come from stdin");
+  }
   uint64_t sample = p.Get<uint64_t>("sample");
-  if (sample == 0) return p.UsageError("--sample must be at least 1");
+  if (sample == 0 || sample > 1000000000) return p.UsageError("--sample must be 1..1000000000");
   auto before = ring::OpenRing(args[0]);
   if (!before.ok()) return cli::Fail(tool, before.status());
   auto after = ring::OpenRing(args[1]);

@@ -62,7 +62,7 @@ int RunImport(const Tool& tool, const Verb& verb, int argc, char** argv) {
     file.nodes.push_back(std::move(node));
   }
   if (!in.status().ok()) return cli::Fail(tool, in.status());
-  if (p.Has("output")) {
+  if (p.Has("output") && p.Get<std::string>("output") != "-") {
     s = ring::SaveRing(p.Get<std::string>("output"), file);
     return s.ok() ? 0 : cli::Fail(tool, s);
   }

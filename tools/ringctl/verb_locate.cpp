@@ -12,6 +12,10 @@ using namespace shardkit;
 
 namespace {
 
+// A bounded-load batch is also flushed once its keys take this many bytes,
+// so memory stays bounded whatever --batch and the key sizes are.
+constexpr size_t kMaxBatchBytes = 64 << 20;
+
 struct Options {
   size_t replicas = 1;
   double load_factor = 0;  // 0: unbounded
@@ -48,13 +52,18 @@ int RunLocate(const Tool& tool, const Verb& verb, int argc, char** argv) {
   o.replicas = p.Get<size_t>("replicas");
   o.batch = p.Get<size_t>("batch");
   if (o.replicas == 0) return p.UsageError("--replicas must be at least 1");
-  if (o.batch == 0 || o.batch > 100000000) return p.UsageError("--batch must be 1..100000000");
+  if (o.batch == 0 || o.batch > 10000000) return p.UsageError("--batch must be 1..10000000");
   if (p.Has("load-factor")) {
     auto c = PositiveNumber("load-factor", p.Get<std::string>("load-factor"));
     if (!c.ok()) return p.UsageError(c.status().message());
     if (*c < 1) return p.UsageError("--load-factor must be at least 1");
     if (o.replicas > 1) return p.UsageError("--load-factor and --replicas cannot be combined");
     o.load_factor = *c;
+  }
+  const auto& args = p.args();
+  bool from_stdin = args.size() == 1 || (args.size() == 2 && args[1] == "-");
+  if (from_stdin && args[0] == "-") {
+    return p.UsageError("the ring and the keys cannot both come from stdin");
   }
   auto r = ring::OpenRing(p.args()[0]);
   if (!r.ok()) return cli::Fail(tool, r.status());
@@ -69,6 +78,7 @@ int RunLocate(const Tool& tool, const Verb& verb, int argc, char** argv) {
   std::vector<uint32_t> pref;
   std::vector<std::string> batch_keys;
   std::vector<uint64_t> batch_hashes;
+  size_t batch_bytes = 0;
   auto one = [&](std::string_view key) {
     uint64_t h = pl.HashKey(key);
     if (o.load_factor > 0) {
@@ -89,8 +99,6 @@ int RunLocate(const Tool& tool, const Verb& verb, int argc, char** argv) {
     }
   };
 
-  const auto& args = p.args();
-  bool from_stdin = args.size() == 1 || (args.size() == 2 && args[1] == "-");
   if (!from_stdin) {
     for (size_t i = 1; i < args.size(); ++i) one(args[i]);
   } else {

@@ -37,7 +37,7 @@ int RunNew(const Tool& tool, const Verb& verb, int argc, char** argv) {
     std::string msg = ring.status().message();
     return p.UsageError(msg.substr(msg.find(": ") + 2));
   }
-  if (!p.Has("output")) {
+  if (!p.Has("output") || p.Get<std::string>("output") == "-") {
     cli::Writer w;
     w.Put(ring::FormatRing(*ring));
     Status s = w.Flush();

@@ -20,6 +20,12 @@ using namespace shardkit;
 
 namespace {
 
+// Keys per request are also capped by bytes, well under the 16 MiB message
+// limit (a key may be up to 1 MiB).
+constexpr size_t kMaxRequestKeyBytes = 4 << 20;
+// The server's bound on keys x replicas per reply.
+constexpr size_t kMaxOwnersPerReply = 1 << 22;
+
 struct Batch {
   uint64_t id = 0;
   int tries = 0;
@@ -32,13 +38,18 @@ struct Batch {
 class KeySource {
  public:
   KeySource(const std::vector<std::string>& args, cli::LineReader* in) : args_(args), in_(in) {}
-  bool Fill(size_t n, std::vector<std::string>* out) {
+  // Stops at `n` keys or once `max_bytes` of keys are taken, so a request
+  // always fits in one message.
+  bool Fill(size_t n, size_t max_bytes, std::vector<std::string>* out) {
     std::string_view line;
-    while (out->size() < n) {
+    size_t bytes = 0;
+    while (out->size() < n && bytes < max_bytes) {
       if (in_ == nullptr) {
         if (next_ >= args_.size()) break;
+        bytes += args_[next_].size() + 8;
         out->push_back(args_[next_++]);
       } else if (in_->Next(&line)) {
+        bytes += line.size() + 8;
         out->emplace_back(line);
       } else {
         break;
@@ -77,6 +88,10 @@ int RunQuery(const Tool& tool, const Verb& verb, int argc, char** argv) {
   if (window == 0 || window > 1024) return p.UsageError("--window must be 1..1024");
   if (replicas == 0 || replicas > 64) return p.UsageError("--replicas must be 1..64");
   if (timeout <= 0) return p.UsageError("--timeout must be positive");
+  if (batch * replicas > kMaxOwnersPerReply) {
+    return p.UsageError("--batch times --replicas must be at most " +
+                        std::to_string(kMaxOwnersPerReply));
+  }
   if (retries < 0) return p.UsageError("--retries must not be negative");
 
   net::ConnectOptions co;
@@ -129,7 +144,7 @@ int RunQuery(const Tool& tool, const Verb& verb, int argc, char** argv) {
   while (true) {
     while (!input_done && pending.size() < window) {
       Batch b;
-      if (!source.Fill(batch, &b.keys)) {
+      if (!source.Fill(batch, kMaxRequestKeyBytes, &b.keys)) {
         input_done = true;
         break;
       }

@@ -13,6 +13,7 @@ int RunRemove(const Tool& tool, const Verb& verb, int argc, char** argv) {
   int rc = 0;
   if (!p.CheckArgCount(2, SIZE_MAX, &rc)) return rc;
   const auto& args = p.args();
+  if (args[0] == "-") return p.UsageError("cannot edit stdin in place; give a ring file");
   Status s = ring::EditRing(args[0], [&](ring::RingFile* file) {
     for (size_t a = 1; a < args.size(); ++a) {
       int i = file->Find(args[a]);

@@ -77,23 +77,39 @@ net::Server::HandlerResult Answer(const Served& served, const wire::Header& head
   const hash::Placement& pl = *served.ring.placement;
   wire::LocateReply reply;
   reply.generation = served.ring.generation;
-  reply.names = served.names;
-  reply.endpoints = served.endpoints;
   reply.replicas = req.replicas;
   reply.owners.reserve(req.keys.size() * req.replicas);
+  // The reply's node table holds only the nodes this reply names, so a small
+  // request gets a small reply however large the ring is.
+  std::vector<uint32_t> local(served.names.size(), wire::kNoOwner);
+  auto add = [&](uint32_t node) {
+    if (node == wire::kNoOwner) return node;
+    if (local[node] == wire::kNoOwner) {
+      local[node] = uint32_t(reply.names.size());
+      reply.names.push_back(served.names[node]);
+      reply.endpoints.push_back(served.endpoints[node]);
+    }
+    return local[node];
+  };
   std::vector<uint32_t> pref;
   for (const std::string& key : req.keys) {
     uint64_t h = pl.HashKey(key);
     if (req.replicas == 1) {
-      reply.owners.push_back(pl.LocateHash(h));
+      reply.owners.push_back(add(pl.LocateHash(h)));
       continue;
     }
     pref.clear();
     pl.Preference(h, req.replicas, &pref);
     pref.resize(req.replicas, wire::kNoOwner);
-    reply.owners.insert(reply.owners.end(), pref.begin(), pref.end());
+    for (uint32_t node : pref) reply.owners.push_back(add(node));
   }
-  return std::pair{wire::MsgType::kLocateReply, wire::EncodeBody(reply)};
+  std::string encoded = wire::EncodeBody(reply);
+  // A reply the client could not receive would look like a dead server.
+  if (encoded.size() + wire::kHeaderBytes > wire::kMaxMessageBytes) {
+    return Status::DataError("reply would exceed " + std::to_string(wire::kMaxMessageBytes) +
+                             " bytes; send fewer keys per request");
+  }
+  return std::pair{wire::MsgType::kLocateReply, std::move(encoded)};
 }
 
 }  // namespace

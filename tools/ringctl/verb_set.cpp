@@ -15,6 +15,7 @@ int RunSet(const Tool& tool, const Verb& verb, int argc, char** argv) {
   int rc = 0;
   if (!p.CheckArgCount(2, 2, &rc)) return rc;
   const auto& args = p.args();
+  if (args[0] == "-") return p.UsageError("cannot edit stdin in place; give a ring file");
   Status s = ring::EditRing(args[0], [&](ring::RingFile* file) {
     int i = file->Find(args[1]);
     if (i < 0) return Status::DataError(args[0] + ": no node '" + args[1] + "'");

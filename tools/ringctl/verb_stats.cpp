@@ -27,6 +27,9 @@ int RunStats(const Tool& tool, const Verb& verb, int argc, char** argv) {
   }
   if (p.args().size() == 2 && p.Has("keys"))
     return p.UsageError("give either --keys or -, not both");
+  if (p.args()[0] == "-" && !p.Has("keys")) {
+    return p.UsageError("the ring and the keys cannot both come from stdin");
+  }
   auto r = ring::OpenRing(p.args()[0]);
   if (!r.ok()) return cli::Fail(tool, r.status());
   const hash::Placement& pl = *r->placement;

@@ -4,7 +4,9 @@
 // Lookups are table[H(key) % M]: O(1) and near-perfectly balanced, at the
 // price of more movement than a ring when membership changes.
 #include <algorithm>
+#include <cmath>
 #include <numeric>
+#include <queue>
 
 #include "internal.h"
 
@@ -121,22 +123,43 @@ Result<std::unique_ptr<Placement>> BuildMaglev(std::vector<Member> members, cons
   // r * weight >= target, and then raises its target by the largest weight,
   // so the heaviest member fills one slot per round and a member of half
   // that weight one every other round.
+  //
+  // Scanning every entry in every iteration costs members x rounds, which a
+  // skewed ring (one heavy member, many light ones) turns into hours. So the
+  // entries wait in a heap keyed by (the first iteration in which they are
+  // eligible, their position): popping it visits exactly the (iteration,
+  // entry) pairs the scan would act on, in the same order.
+  auto first_eligible = [](const Entry& e, uint64_t from) {
+    // The smallest r >= from with r * weight >= target, evaluated with the
+    // same double comparison as Envoy (a plain ceil could be off by one).
+    // The heaviest entry fills one slot per iteration, so the table is full
+    // within table_size (< 2^25) iterations: later ones never come.
+    const double q = std::ceil(e.target / e.weight);
+    if (!(q < 1e12)) return UINT64_MAX;
+    uint64_t r = std::max<uint64_t>(from, uint64_t(q));
+    while (r > from && double(r - 1) * e.weight >= e.target) --r;
+    while (double(r) * e.weight < e.target) ++r;
+    return r;
+  };
+  using Due = std::pair<uint64_t, size_t>;  // (iteration, entry index)
+  std::priority_queue<Due, std::vector<Due>, std::greater<Due>> due;
+  for (size_t i = 0; i < entries.size(); ++i) due.push({first_eligible(entries[i], 1), i});
   std::vector<uint32_t> table(table_size, kEmpty);
   uint64_t filled = 0;
-  for (uint32_t iteration = 1; filled < table_size; ++iteration) {
-    for (size_t i = 0; i < entries.size() && filled < table_size; ++i) {
-      Entry& e = entries[i];
-      if (iteration * e.weight < e.target) continue;
-      e.target += max_weight;
-      uint64_t c = (e.offset + e.skip * e.next) % table_size;
-      while (table[c] != kEmpty) {
-        ++e.next;
-        c = (e.offset + e.skip * e.next) % table_size;
-      }
-      table[c] = e.member;
+  while (filled < table_size) {
+    auto [iteration, i] = due.top();
+    due.pop();
+    Entry& e = entries[i];
+    e.target += max_weight;
+    uint64_t c = (e.offset + e.skip * e.next) % table_size;
+    while (table[c] != kEmpty) {
       ++e.next;
-      ++filled;
+      c = (e.offset + e.skip * e.next) % table_size;
     }
+    table[c] = e.member;
+    ++e.next;
+    ++filled;
+    due.push({first_eligible(e, iteration + 1), i});
   }
   return std::unique_ptr<Placement>(
       std::make_unique<MaglevPlacement>(std::move(members), std::move(table), params.hash));

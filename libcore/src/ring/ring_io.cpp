@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "shardkit/ring/ring_file.h"
@@ -65,7 +66,25 @@ Result<RingFile> LoadRing(const std::string& path) {
   return ParseRing(*text, path);
 }
 
-Status SaveRing(const std::string& path, const RingFile& ring) {
+Status SaveRing(const std::string& target, const RingFile& ring) {
+  // Edit through a symlink, not over it: the rename goes to the link's
+  // target, which keeps its mode; a new file gets 0666 less the umask.
+  std::string path = target;
+  mode_t mode = 0;
+  struct stat st;
+  if (::lstat(target.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    char* real = ::realpath(target.c_str(), nullptr);
+    if (real == nullptr) return Errno(target);
+    path = real;
+    std::free(real);
+  }
+  if (::stat(path.c_str(), &st) == 0) {
+    mode = st.st_mode & 07777;
+  } else {
+    mode_t mask = ::umask(0);
+    ::umask(mask);
+    mode = 0666 & ~mask;
+  }
   std::string text = FormatRing(ring);
   std::string dir = DirOf(path);
   std::string tmp = path + ".tmp.XXXXXX";
@@ -77,7 +96,7 @@ Status SaveRing(const std::string& path, const RingFile& ring) {
     ::unlink(tmp.c_str());
     return s;
   };
-  if (::fchmod(f.fd, 0644) != 0) return fail(tmp);
+  if (::fchmod(f.fd, mode) != 0) return fail(tmp);
   size_t off = 0;
   while (off < text.size()) {
     ssize_t n = ::write(f.fd, text.data() + off, text.size() - off);

@@ -69,6 +69,8 @@ Result<double> ParseWeight(std::string_view s) {
     return Status::DataError("weight must be a number, got " + Quote(s));
   }
   if (v <= 0) return Status::DataError("weight must be greater than 0, got " + std::string(s));
+  if (v < kMinWeight)
+    return Status::DataError("weight " + std::string(s) + " is smaller than 1e-6");
   if (v > kMaxWeight) return Status::DataError("weight " + std::string(s) + " is larger than 1e6");
   return v;
 }
@@ -233,6 +235,9 @@ Status ValidateNode(const Node& node, Algorithm algorithm) {
   for (const auto& ep : node.endpoints) SK_RETURN_IF_ERROR(ValidateEndpoint(ep));
   if (!std::isfinite(node.weight) || node.weight <= 0) {
     return Status::DataError("weight of node '" + node.name + "' must be greater than 0");
+  }
+  if (node.weight < kMinWeight) {
+    return Status::DataError("weight of node '" + node.name + "' is smaller than 1e-6");
   }
   if (node.weight > kMaxWeight) {
     return Status::DataError("weight of node '" + node.name + "' is larger than 1e6");

@@ -199,6 +199,28 @@ TEST_CASE("SaveRing writes atomically and leaves no temp file") {
   CHECK(entries == 1);
 }
 
+TEST_CASE("an edit keeps the file's mode and goes through a symlink to its target") {
+  TempDir d;
+  auto r = ParseRing(kGood, "t");
+  REQUIRE(r.ok());
+  std::string real = d.path + "/real.ring", link = d.path + "/link.ring";
+  REQUIRE(SaveRing(real, *r).ok());
+  REQUIRE(chmod(real.c_str(), 0600) == 0);
+  REQUIRE(symlink("real.ring", link.c_str()) == 0);
+  REQUIRE(EditRing(link, [](RingFile* f) {
+            f->nodes.pop_back();
+            return shardkit::Status::Ok();
+          }).ok());
+  struct stat st;
+  REQUIRE(lstat(link.c_str(), &st) == 0);
+  CHECK(S_ISLNK(st.st_mode));
+  REQUIRE(stat(real.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  auto edited = LoadRing(real);
+  REQUIRE(edited.ok());
+  CHECK(edited->nodes.size() == r->nodes.size() - 1);
+}
+
 TEST_CASE("a failed edit leaves the file byte-for-byte untouched") {
   TempDir d;
   std::string path = d.path + "/c.ring";

@@ -27,6 +27,7 @@ inline constexpr size_t kMaxNodes = 100000;
 inline constexpr uint32_t kMaxVnodes = 100000;
 inline constexpr uint32_t kMaxTableSize = 1 << 24;
 inline constexpr double kMaxWeight = 1e6;
+inline constexpr double kMinWeight = 1e-6;
 
 struct Node {
   std::string name;                    // the hashed identity
