@@ -15,7 +15,7 @@ PACKAGES="build-essential cmake pkg-config git
   libzmq3-dev cppzmq-dev libcxxopts-dev libcereal-dev rapidjson-dev
   libxxhash-dev nettle-dev zlib1g-dev
   catch2 libbenchmark-dev bats scdoc mandoc
-  clang libclang-rt-14-dev zsh fish bsdextrautils bc time"
+  clang libclang-rt-14-dev zsh fish bsdextrautils bc time strace"
 
 install_missing() {
   missing=""
