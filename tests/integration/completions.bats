@@ -15,37 +15,7 @@ setup() {
 }
 teardown() { common_teardown; }
 
-# `ringctl --help` and every `ringctl VERB --help`, run once for the file.
-setup_file() {
-  export HELP_CACHE=$BATS_FILE_TMPDIR/help
-  mkdir -p "$HELP_CACHE"
-  ringctl --help >"$HELP_CACHE/ringctl"
-  local verb
-  for verb in $(help_verbs); do ringctl "$verb" --help >"$HELP_CACHE/verb-$verb"; done
-}
-
-# The verbs that `ringctl --help` lists, one per line.
-help_verbs() {
-  awk '/^Verbs:/ { on = 1; next } on && NF == 0 { exit } on { print $1 }' "$HELP_CACHE/ringctl"
-}
-
-# The long flags of verb $1, one per line. cxxopts prints an option line as
-# "  -o, --output FILE  description" or "      --json  description": the flag
-# is taken from the option column only, because a description may name
-# another verb's flag ("failure zone, for --replicas placement"). --args is
-# cxxopts' internal holder of the positional arguments, not a flag.
-verb_flags() {
-  sed -nE 's/^  (-[[:alnum:]], |    )(--[[:alnum:]][[:alnum:]-]*).*/\2/p' "$HELP_CACHE/verb-$1" |
-    { grep -vx -- '--args' || true; }
-}
-
-# The flags that every verb has (--help, --json, --log-level), one per line.
-common_flags() {
-  local verb verbs
-  verbs=$(help_verbs)
-  for verb in $verbs; do verb_flags "$verb"; done |
-    sort | uniq -c | awk -v n="$(wc -l <<<"$verbs")" '$1 == n { print $2 }'
-}
+setup_file() { cache_help; }
 
 # The part of each completion file that belongs to verb $1.
 bash_block() { grep -E "^[[:space:]]*$1\) flags=" "$BASH_FILE" || true; }

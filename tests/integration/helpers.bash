@@ -39,3 +39,36 @@ make_ring() {
   ringctl add "$1" c tcp://127.0.0.1:7103 --zone r2 --weight 2
   ringctl add "$1" d tcp://127.0.0.1:7104 --zone r3
 }
+
+# --help parsing shared by the completion and man-page drift tests.
+
+# Runs `ringctl --help` and every `ringctl VERB --help` once per file.
+cache_help() {
+  export HELP_CACHE=$BATS_FILE_TMPDIR/help
+  mkdir -p "$HELP_CACHE"
+  ringctl --help >"$HELP_CACHE/ringctl"
+  local verb
+  for verb in $(help_verbs); do ringctl "$verb" --help >"$HELP_CACHE/verb-$verb"; done
+}
+
+# The verbs that `ringctl --help` lists, one per line.
+help_verbs() {
+  awk '/^Verbs:/ { on = 1; next } on && NF == 0 { exit } on { print $1 }' "$HELP_CACHE/ringctl"
+}
+
+# The long flags of verb $1, one per line. cxxopts prints an option line as
+# "  -o, --output FILE  description" or "      --json  description": the flag
+# is taken from the option column only, because a description may name
+# another verb's flag ("failure zone, for --replicas placement").
+verb_flags() {
+  sed -nE 's/^  (-[[:alnum:]], |    )(--[[:alnum:]][[:alnum:]-]*).*/\2/p' "$HELP_CACHE/verb-$1" |
+    { grep -vx -- '--args' || true; }
+}
+
+# The flags that every verb has (--help, --json, --log-level), one per line.
+common_flags() {
+  local verb verbs
+  verbs=$(help_verbs)
+  for verb in $verbs; do verb_flags "$verb"; done |
+    sort | uniq -c | awk -v n="$(wc -l <<<"$verbs")" '$1 == n { print $2 }'
+}

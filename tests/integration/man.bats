@@ -12,35 +12,7 @@ setup() {
 }
 teardown() { common_teardown; }
 
-# `ringctl --help` and every `ringctl VERB --help`, run once for the file.
-setup_file() {
-  export HELP_CACHE=$BATS_FILE_TMPDIR/help
-  mkdir -p "$HELP_CACHE"
-  ringctl --help >"$HELP_CACHE/ringctl"
-  local verb
-  for verb in $(help_verbs); do ringctl "$verb" --help >"$HELP_CACHE/verb-$verb"; done
-}
-
-# The verbs that `ringctl --help` lists, one per line.
-help_verbs() {
-  awk '/^Verbs:/ { on = 1; next } on && NF == 0 { exit } on { print $1 }' "$HELP_CACHE/ringctl"
-}
-
-# The long flags of verb $1, from the option column of `ringctl VERB --help`
-# (a description may name another verb's flag). --args is cxxopts' internal
-# holder of the positional arguments.
-verb_flags() {
-  sed -nE 's/^  (-[[:alnum:]], |    )(--[[:alnum:]][[:alnum:]-]*).*/\2/p' "$HELP_CACHE/verb-$1" |
-    { grep -vx -- '--args' || true; }
-}
-
-# The flags that every verb has, one per line.
-common_flags() {
-  local verb verbs
-  verbs=$(help_verbs)
-  for verb in $verbs; do verb_flags "$verb"; done |
-    sort | uniq -c | awk -v n="$(wc -l <<<"$verbs")" '$1 == n { print $2 }'
-}
+setup_file() { cache_help; }
 
 # The lines of section "# $1", or of its subsection "## $2" when given.
 section() {
