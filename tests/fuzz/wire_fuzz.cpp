@@ -44,6 +44,33 @@ void CheckEveryBody(std::string_view body) {
   CheckBody<ErrorReply>(body);
   CheckBody<LocateRequest>(body);
   CheckBody<LocateReply>(body);
+  CheckBody<Prepare>(body);
+  CheckBody<Vote>(body);
+  CheckBody<Commit>(body);
+  CheckBody<Abort>(body);
+  CheckBody<Ack>(body);
+  CheckBody<CommitOnePhase>(body);
+  CheckBody<OnePhaseResult>(body);
+  CheckBody<Inquire>(body);
+  CheckBody<Outcome>(body);
+  CheckBody<HeuristicReport>(body);
+  CheckBody<Submit>(body);
+  CheckBody<SubmitResult>(body);
+  CheckBody<GetRequest>(body);
+  CheckBody<GetReply>(body);
+  CheckBody<PutRequest>(body);
+  CheckBody<PutReply>(body);
+  CheckBody<DelRequest>(body);
+  CheckBody<DelReply>(body);
+  CheckBody<ScanRequest>(body);
+  CheckBody<ScanReply>(body);
+}
+
+// The two-phase-commit bodies, dispatched by type the way txn::
+// DecodeTxnMessage does, so the typed dispatch is fuzzed too.
+template <class... T>
+void CheckByType(MsgType type, std::string_view body) {
+  ((T::kType == type ? CheckBody<T>(body) : void()), ...);
 }
 
 }  // namespace
@@ -69,6 +96,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       case MsgType::kLocateReply:
         CheckBody<LocateReply>(message->body);
+        break;
+      default:
+        CheckByType<Prepare, Vote, Commit, Abort, Ack, CommitOnePhase, OnePhaseResult, Inquire,
+                    Outcome, HeuristicReport, Submit, SubmitResult, GetRequest, GetReply,
+                    PutRequest, PutReply, DelRequest, DelReply, ScanRequest, ScanReply>(
+            message->header.type, message->body);
         break;
     }
   }

@@ -78,7 +78,6 @@ int RunLocate(const Tool& tool, const Verb& verb, int argc, char** argv) {
   std::vector<uint32_t> pref;
   std::vector<std::string> batch_keys;
   std::vector<uint64_t> batch_hashes;
-  size_t batch_bytes = 0;
   auto one = [&](std::string_view key) {
     uint64_t h = pl.HashKey(key);
     if (o.load_factor > 0) {

@@ -73,6 +73,300 @@ struct LocateReply {
   bool operator==(const LocateReply&) const = default;
 };
 
+// ---- Two-phase commit (DESIGN.md §7) ------------------------------------
+//
+// Transaction ids. Participants only ever see the coordinator's *protocol*
+// txid, which is unique per attempt: "<tag>.<n>" when the coordinator
+// assigned it, "<client txid>@<tag>.<n>" when the client supplied one (the
+// tag is unique per coordinator process start). A client that retries with
+// its own txid therefore gets a fresh attempt whenever the coordinator has
+// forgotten the old one, and no stale message of the old attempt can touch
+// the new one. The exception is COMMIT_ONE_PHASE, which carries the client's
+// txid itself: its only participant decides and remembers it, which makes a
+// retry idempotent even across a coordinator restart. Clients see their own
+// txid in SubmitResult.
+//
+// Enums below are wire values (uint8): never renumber. A decoded message may
+// carry a value this build does not know; the cores reject it.
+
+enum class OpKind : uint8_t {
+  kPut = 1,          // put key value
+  kDel = 2,          // del key
+  kGet = 3,          // get key: its value comes back in the reads
+  kCheckEq = 4,      // check key = value, else the transaction aborts
+  kCheckAbsent = 5,  // check key absent, else the transaction aborts
+};
+
+// One operation. Checks and gets see the state before the transaction;
+// puts and dels apply in op order.
+struct Op {
+  OpKind kind = OpKind::kPut;
+  std::string key;    // 1..kMaxKeyBytes raw bytes
+  std::string value;  // put: the new value; check_eq: the expected one; else ""
+
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(kind, key, value);
+  }
+  bool operator==(const Op&) const = default;
+};
+
+// The result of one get (or one key of a GetRequest).
+struct ReadResult {
+  std::string key;
+  bool found = false;
+  std::string value;  // "" when !found
+
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(key, found, value);
+  }
+  bool operator==(const ReadResult&) const = default;
+};
+
+enum class VoteKind : uint8_t { kYes = 1, kNo = 2, kReadOnly = 3 };
+enum class TxOutcome : uint8_t { kCommitted = 1, kAborted = 2, kUnknown = 3 };
+
+// Phase one. `participants` are the addresses of every participant (the
+// recipient included), for cooperative termination; `coordinator` lists the
+// coordinator's endpoints, tried in turn by INQUIRE. `ops` are the
+// recipient's ops only.
+struct Prepare {
+  static constexpr MsgType kType = MsgType::kPrepare;
+  std::string txid;
+  std::vector<std::string> coordinator;
+  std::vector<std::string> participants;
+  std::vector<Op> ops;
+
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(txid, coordinator, participants, ops);
+  }
+  bool operator==(const Prepare&) const = default;
+};
+
+// The answer to Prepare. NO carries a lowercase reason and, for a lock
+// conflict or failed check, the key. READ_ONLY means the participant only
+// read: it released its locks and needs no phase two. Reads are in op order.
+struct Vote {
+  static constexpr MsgType kType = MsgType::kVote;
+  std::string txid;
+  VoteKind vote = VoteKind::kNo;
+  std::string reason;
+  std::string key;
+  std::vector<ReadResult> reads;
+
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(txid, vote, reason, key, reads);
+  }
+  bool operator==(const Vote&) const = default;
+};
+
+// Phase two, and its acknowledgement (Ack also answers HeuristicReport).
+struct Commit {
+  static constexpr MsgType kType = MsgType::kCommit;
+  std::string txid;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(txid);
+  }
+  bool operator==(const Commit&) const = default;
+};
+struct Abort {
+  static constexpr MsgType kType = MsgType::kAbort;
+  std::string txid;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(txid);
+  }
+  bool operator==(const Abort&) const = default;
+};
+struct Ack {
+  static constexpr MsgType kType = MsgType::kAck;
+  std::string txid;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(txid);
+  }
+  bool operator==(const Ack&) const = default;
+};
+
+// The whole transaction at its only participant, which decides.
+struct CommitOnePhase {
+  static constexpr MsgType kType = MsgType::kCommitOnePhase;
+  std::string txid;
+  std::vector<Op> ops;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(txid, ops);
+  }
+  bool operator==(const CommitOnePhase&) const = default;
+};
+struct OnePhaseResult {
+  static constexpr MsgType kType = MsgType::kOnePhaseResult;
+  std::string txid;
+  TxOutcome outcome = TxOutcome::kAborted;  // kCommitted or kAborted
+  std::string reason;
+  std::string key;
+  std::vector<ReadResult> reads;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(txid, outcome, reason, key, reads);
+  }
+  bool operator==(const OnePhaseResult&) const = default;
+};
+
+// "What happened to txid?", from an in-doubt participant to the coordinator
+// or (cooperative termination) to another participant. Answered by Outcome;
+// kUnknown means "I cannot tell you (yet)".
+struct Inquire {
+  static constexpr MsgType kType = MsgType::kInquire;
+  std::string txid;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(txid);
+  }
+  bool operator==(const Inquire&) const = default;
+};
+struct Outcome {
+  static constexpr MsgType kType = MsgType::kOutcome;
+  std::string txid;
+  TxOutcome outcome = TxOutcome::kUnknown;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(txid, outcome);
+  }
+  bool operator==(const Outcome&) const = default;
+};
+
+// An operator forced txid's outcome at `participant` (txpart resolve).
+struct HeuristicReport {
+  static constexpr MsgType kType = MsgType::kHeuristicReport;
+  std::string txid;
+  std::string participant;
+  TxOutcome outcome = TxOutcome::kAborted;  // what the operator chose
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(txid, participant, outcome);
+  }
+  bool operator==(const HeuristicReport&) const = default;
+};
+
+// A client's transaction. `txid` is empty (the coordinator assigns one) or
+// the client's own id, which makes a retry idempotent (see above).
+struct Submit {
+  static constexpr MsgType kType = MsgType::kSubmit;
+  std::string txid;
+  std::vector<Op> ops;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(txid, ops);
+  }
+  bool operator==(const Submit&) const = default;
+};
+// The answer to Submit: the client's txid, the outcome, a reason when not
+// committed, the key a conflict or failed check was about, and one read per
+// get op, in the order of the gets.
+struct SubmitResult {
+  static constexpr MsgType kType = MsgType::kSubmitResult;
+  std::string txid;
+  TxOutcome outcome = TxOutcome::kUnknown;
+  std::string reason;
+  std::string key;
+  std::vector<ReadResult> reads;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(txid, outcome, reason, key, reads);
+  }
+  bool operator==(const SubmitResult&) const = default;
+};
+
+// Direct single-shard verbs (txpart get|put|del|scan). Reads take no lock and
+// see the last committed value; writes fail with ErrorReply{kTemporary} while
+// a transaction holds the key, and are durable before the reply, which
+// carries the record's LSN.
+struct GetRequest {
+  static constexpr MsgType kType = MsgType::kGetRequest;
+  std::vector<std::string> keys;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(keys);
+  }
+  bool operator==(const GetRequest&) const = default;
+};
+struct GetReply {
+  static constexpr MsgType kType = MsgType::kGetReply;
+  std::vector<ReadResult> reads;  // one per requested key, in order
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(reads);
+  }
+  bool operator==(const GetReply&) const = default;
+};
+struct PutRequest {
+  static constexpr MsgType kType = MsgType::kPutRequest;
+  std::string key;
+  std::string value;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(key, value);
+  }
+  bool operator==(const PutRequest&) const = default;
+};
+struct PutReply {
+  static constexpr MsgType kType = MsgType::kPutReply;
+  uint64_t lsn = 0;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(lsn);
+  }
+  bool operator==(const PutReply&) const = default;
+};
+struct DelRequest {
+  static constexpr MsgType kType = MsgType::kDelRequest;
+  std::string key;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(key);
+  }
+  bool operator==(const DelRequest&) const = default;
+};
+struct DelReply {
+  static constexpr MsgType kType = MsgType::kDelReply;
+  uint64_t lsn = 0;
+  bool existed = false;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(lsn, existed);
+  }
+  bool operator==(const DelReply&) const = default;
+};
+// Keys starting with `prefix`, in order, after `start_after` ("" = from the
+// start), at most `limit` (capped at kMaxScanEntries and kMaxScanBytes).
+struct ScanRequest {
+  static constexpr MsgType kType = MsgType::kScanRequest;
+  std::string prefix;
+  std::string start_after;
+  uint32_t limit = kMaxScanEntries;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(prefix, start_after, limit);
+  }
+  bool operator==(const ScanRequest&) const = default;
+};
+struct ScanReply {
+  static constexpr MsgType kType = MsgType::kScanReply;
+  std::vector<std::string> keys;
+  std::vector<std::string> values;  // values[i] belongs to keys[i]
+  bool more = false;                // true: ask again from keys.back()
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(keys, values, more);
+  }
+  bool operator==(const ScanReply&) const = default;
+};
+
 // The Status a client should see for `reply`: kBadRequest -> DataError,
 // kNotPrimary and kTemporary -> Temporary, kUnavailable and kUnsupported ->
 // Unavailable, kPermission -> Permission, kInternal and unknown codes ->

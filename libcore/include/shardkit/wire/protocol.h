@@ -32,7 +32,27 @@ enum class MsgType : uint16_t {
   // 2..15: generic control messages (reserved)
   kLocateRequest = 16,  // LocateRequest, answered by kLocateReply
   kLocateReply = 17,    // LocateReply
-  // 32..63: two-phase commit (reserved)
+  // 32..63: two-phase commit (DESIGN.md §7; bodies in messages.h)
+  kPrepare = 32,          // Prepare, coordinator -> participant, answered by kVote
+  kVote = 33,             // Vote
+  kCommit = 34,           // Commit, answered by kAck
+  kAbort = 35,            // Abort, answered by kAck
+  kAck = 36,              // Ack (also answers kHeuristicReport)
+  kCommitOnePhase = 37,   // CommitOnePhase, answered by kOnePhaseResult
+  kOnePhaseResult = 38,   // OnePhaseResult
+  kInquire = 39,          // Inquire, participant -> coordinator or peer, answered by kOutcome
+  kOutcome = 40,          // Outcome
+  kHeuristicReport = 41,  // HeuristicReport, participant -> coordinator, answered by kAck
+  kSubmit = 42,           // Submit, client -> coordinator, answered by kSubmitResult
+  kSubmitResult = 43,     // SubmitResult
+  kGetRequest = 44,       // GetRequest, client -> participant (direct, no lock), kGetReply
+  kGetReply = 45,         // GetReply
+  kPutRequest = 46,       // PutRequest (durable before the reply), kPutReply
+  kPutReply = 47,         // PutReply
+  kDelRequest = 48,       // DelRequest (durable before the reply), kDelReply
+  kDelReply = 49,         // DelReply
+  kScanRequest = 50,      // ScanRequest (by prefix, paged), kScanReply
+  kScanReply = 51,        // ScanReply
   // 64..95: replication (reserved)
 };
 
@@ -68,6 +88,23 @@ inline constexpr size_t kMaxMessageBytes = size_t{16} << 20;
 // LocateReply::owners entry for "no node": fewer nodes than replicas.
 inline constexpr uint32_t kNoOwner = UINT32_MAX;
 
+// Two-phase commit limits (DESIGN.md §7). A transaction id is 1..kMaxTxidBytes
+// bytes of printable ASCII without spaces (0x21..0x7e), so it prints as one
+// TSV field. Clients may supply their own (at most kMaxClientTxidBytes, which
+// leaves room for the coordinator's "@<tag>.<n>" attempt suffix).
+inline constexpr size_t kMaxClientTxidBytes = 128;
+inline constexpr size_t kMaxTxidBytes = 200;
+inline constexpr size_t kMaxKeyBytes = size_t{64} << 10;   // 64 KiB, never empty
+inline constexpr size_t kMaxValueBytes = size_t{8} << 20;  // 8 MiB
+inline constexpr size_t kMaxOpsPerTxn = 10000;
+// Keys plus values of one transaction. Below kMaxMessageBytes so that a
+// PREPARE carrying every op, plus its envelope, always fits in one frame.
+inline constexpr size_t kMaxTxnBytes = size_t{12} << 20;
+// The most entries and bytes one ScanReply carries; ScanReply::more says
+// whether to ask again with start_after set to the last key.
+inline constexpr uint32_t kMaxScanEntries = 10000;
+inline constexpr size_t kMaxScanBytes = size_t{4} << 20;
+
 // Socket baseline (applied by net::ApplyBaseline). These are protocol
 // constants because both ends must agree on how fast a dead peer is noticed.
 inline constexpr int kLingerMs = 200;             // bounded: -1 hangs at exit
@@ -85,6 +122,46 @@ constexpr std::string_view MsgTypeName(MsgType type) {
       return "LOCATE_REQUEST";
     case MsgType::kLocateReply:
       return "LOCATE_REPLY";
+    case MsgType::kPrepare:
+      return "PREPARE";
+    case MsgType::kVote:
+      return "VOTE";
+    case MsgType::kCommit:
+      return "COMMIT";
+    case MsgType::kAbort:
+      return "ABORT";
+    case MsgType::kAck:
+      return "ACK";
+    case MsgType::kCommitOnePhase:
+      return "COMMIT_ONE_PHASE";
+    case MsgType::kOnePhaseResult:
+      return "ONE_PHASE_RESULT";
+    case MsgType::kInquire:
+      return "INQUIRE";
+    case MsgType::kOutcome:
+      return "OUTCOME";
+    case MsgType::kHeuristicReport:
+      return "HEURISTIC_REPORT";
+    case MsgType::kSubmit:
+      return "SUBMIT";
+    case MsgType::kSubmitResult:
+      return "SUBMIT_RESULT";
+    case MsgType::kGetRequest:
+      return "GET_REQUEST";
+    case MsgType::kGetReply:
+      return "GET_REPLY";
+    case MsgType::kPutRequest:
+      return "PUT_REQUEST";
+    case MsgType::kPutReply:
+      return "PUT_REPLY";
+    case MsgType::kDelRequest:
+      return "DEL_REQUEST";
+    case MsgType::kDelReply:
+      return "DEL_REPLY";
+    case MsgType::kScanRequest:
+      return "SCAN_REQUEST";
+    case MsgType::kScanReply:
+      return "SCAN_REPLY";
   }
   return "UNKNOWN";
 }

@@ -1,0 +1,191 @@
+// The simulator as a driver: it runs each core exactly as a daemon would,
+// keeping core.h's contract (LSNs, cumulative LogDurable, timers), and
+// reports what the cores do to the checker.
+#include <cstdio>
+
+#include "world.h"
+
+namespace sim {
+namespace {
+
+std::string Txid(const Message& m) {
+  return std::visit(
+      [](const auto& x) -> std::string {
+        if constexpr (requires { x.txid; }) {
+          return x.txid;
+        } else {
+          return "";
+        }
+      },
+      m);
+}
+
+std::string Brief(const Message& m) {
+  std::string s(wire::MsgTypeName(TypeOf(m)));
+  const std::string txid = Txid(m);
+  if (!txid.empty()) s += " " + txid;
+  if (const auto* v = std::get_if<wire::Vote>(&m)) {
+    s += v->vote == wire::VoteKind::kYes  ? " yes"
+         : v->vote == wire::VoteKind::kNo ? " no: " + v->reason
+                                          : " read-only";
+  } else if (const auto* r = std::get_if<wire::SubmitResult>(&m)) {
+    s += r->outcome == wire::TxOutcome::kCommitted ? " committed" : " aborted: " + r->reason;
+  } else if (const auto* o = std::get_if<wire::Outcome>(&m)) {
+    s += o->outcome == wire::TxOutcome::kCommitted ? " committed"
+         : o->outcome == wire::TxOutcome::kAborted ? " aborted"
+                                                   : " unknown";
+  }
+  return s;
+}
+
+}  // namespace
+
+void World::MakeCore(int node) {
+  Node& n = nodes_[node];
+  if (n.coordinator) {
+    CoordinatorOptions o;
+    o.tag = "i" + std::to_string(n.incarnation);  // unique per incarnation
+    o.endpoints = {n.name};
+    o.vote_timeout_ms = params_.vote_timeout_ms;
+    o.prepare_resend_ms = params_.prepare_resend_ms;
+    o.resend_initial_ms = params_.resend_initial_ms;
+    o.resend_max_ms = params_.resend_max_ms;
+    o.one_phase = params_.one_phase;
+    o.unsafe_reveal_commit_before_durable = options_.broken_coordinator;
+    n.coord = std::make_unique<Coordinator>(
+        o, [this](std::string_view key) { return nodes_[Owner(std::string(key))].name; });
+  } else {
+    ParticipantOptions o;
+    o.self = n.name;
+    o.inquire_initial_ms = params_.inquire_initial_ms;
+    o.inquire_max_ms = params_.inquire_max_ms;
+    o.cooperative_after = params_.cooperative_after;
+    n.part = std::make_unique<Participant>(o);
+  }
+}
+
+void World::Restart(int node) {
+  Node& n = nodes_[node];
+  n.up = true;
+  MakeCore(node);
+  if (options_.verbose) {
+    std::printf("%8llu   start %s (incarnation %llu) from %zu records\n",
+                static_cast<unsigned long long>(now_), n.name.c_str(),
+                static_cast<unsigned long long>(n.incarnation), n.log.size());
+  }
+  Handle(node, Recovered{n.log, n.NextLsn()});
+  checker_.OnRestart(node, now_);
+}
+
+void World::Handle(int node, const Event& e) {
+  Node& n = nodes_[node];
+  std::vector<Action> actions;
+  Status s = n.coord != nullptr ? n.coord->Handle(e, &actions) : n.part->Handle(e, &actions);
+  if (!s.ok()) return checker_.Fail("core", n.name + ": " + s.message(), now_);
+  Perform(node, actions);
+}
+
+void World::Perform(int node, std::vector<Action>& actions) {
+  Node& n = nodes_[node];
+  const auto log = [&](const std::string& line) {
+    if (options_.verbose)
+      std::printf("%8llu   %s %s\n", static_cast<unsigned long long>(now_), n.name.c_str(),
+                  line.c_str());
+  };
+  for (Action& a : actions) {
+    if (auto* s = std::get_if<Send>(&a)) {
+      log("-> " + s->to + " " + Brief(s->msg));
+      checker_.OnSend(node, *s, now_);
+      SendFrom(n.name, Actor{false, node}, *s);
+      MaybeCrashSoon(node, params_.crash_after_send);
+    } else if (auto* ap = std::get_if<AppendLog>(&a)) {
+      log(std::string("append ") + (ap->force ? "forced " : "") + std::to_string(ap->lsn) + " " +
+          DescribeRecord(ap->type, ap->payload));
+      if (ap->lsn != n.NextLsn()) {
+        return checker_.Fail("driver",
+                             n.name + " appended lsn " + std::to_string(ap->lsn) + ", expected " +
+                                 std::to_string(n.NextLsn()),
+                             now_);
+      }
+      const auto type = static_cast<RecordType>(ap->type);
+      std::string key;
+      if (type == RecordType::kPrepared) {
+        PreparedRecord r;
+        if (DecodeRecord(type, ap->payload, &r).ok()) key = "P:" + r.txid;
+      } else if (type == RecordType::kCommitted || type == RecordType::kAborted) {
+        TxidRecord r;
+        if (DecodeRecord(type, ap->payload, &r).ok()) {
+          key = (type == RecordType::kCommitted ? "C:" : "A:") + r.txid;
+        }
+      } else if (type == RecordType::kOnePhaseCommitted) {
+        OnePhaseRecord r;
+        if (DecodeRecord(type, ap->payload, &r).ok()) key = "1:" + r.txid;
+      } else if (type == RecordType::kCommitDecision) {
+        CommitDecisionRecord r;
+        if (DecodeRecord(type, ap->payload, &r).ok()) {
+          key = "D:" + r.txid;
+          n.index["DC:" + r.client_txid] = ap->lsn;
+        }
+      }
+      if (!key.empty()) n.index[key] = ap->lsn;
+      n.log.push_back(LogEntry{ap->lsn, ap->type, std::move(ap->payload)});
+      if (ap->force) MaybeCrashSoon(node, params_.crash_after_force);
+      if (ap->force || rng_.Chance(0.5)) {
+        auto ev = std::make_unique<Ev>();
+        ev->kind = Kind::kSync;
+        ev->t = now_ + (ap->force ? rng_.Range(params_.fsync_min_ms, params_.fsync_max_ms)
+                                  : rng_.Range(5, 50));
+        ev->node = node;
+        ev->inc = n.incarnation;
+        ev->id = n.log.size();
+        Push(std::move(ev));
+      }
+    } else if (auto* t = std::get_if<SetTimer>(&a)) {
+      auto ev = std::make_unique<Ev>();
+      ev->kind = Kind::kTimer;
+      ev->t = now_ + t->delay_ms;
+      ev->node = node;
+      ev->inc = n.incarnation;
+      ev->id = t->id;
+      Push(std::move(ev));
+    } else if (auto* c = std::get_if<CancelTimer>(&a)) {
+      n.cancelled.insert(c->id);
+    } else if (auto* r = std::get_if<Resolved>(&a)) {
+      log("resolved " + r->txid +
+          (r->outcome == wire::TxOutcome::kCommitted ? " committed" : " aborted"));
+      checker_.OnResolved(node, *r, now_);
+    }
+    if (checker_.violation()) return;
+  }
+}
+
+std::string World::Describe(const Ev& ev) const {
+  switch (ev.kind) {
+    case Kind::kDeliver:
+      return (ev.to_client ? clients_[ev.node].name : nodes_[ev.node].name) + " <- " + ev.from +
+             " " + Brief(ev.msg);
+    case Kind::kTimer:
+      return nodes_[ev.node].name + " timer " + std::to_string(ev.id);
+    case Kind::kSync:
+      return nodes_[ev.node].name + " fsync up to record " + std::to_string(ev.id);
+    case Kind::kCrash:
+      return "crash " + nodes_[ev.node].name;
+    case Kind::kRestart:
+      return "restart " + nodes_[ev.node].name;
+    case Kind::kClientWake:
+      return clients_[ev.node].name + " wakes";
+    case Kind::kClientTimeout:
+      return clients_[ev.node].name + " timeout of request " + std::to_string(ev.id);
+    case Kind::kPartition:
+      return "partition " + nodes_[ev.node].name + " | " + nodes_[ev.id].name + " for " +
+             std::to_string(ev.inc) + " ms";
+    case Kind::kOperator:
+      return "operator resolves an in-doubt transaction at " + nodes_[ev.node].name +
+             (ev.id == 1 ? " --commit" : " --abort");
+    case Kind::kFaultsEnd:
+      return "faults stop: heal, restart everything";
+  }
+  return "?";
+}
+
+}  // namespace sim
