@@ -64,6 +64,8 @@ void CheckEveryBody(std::string_view body) {
   CheckBody<DelReply>(body);
   CheckBody<ScanRequest>(body);
   CheckBody<ScanReply>(body);
+  CheckBody<AdminRequest>(body);
+  CheckBody<AdminReply>(body);
 }
 
 // The two-phase-commit bodies, dispatched by type the way txn::
@@ -100,7 +102,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       default:
         CheckByType<Prepare, Vote, Commit, Abort, Ack, CommitOnePhase, OnePhaseResult, Inquire,
                     Outcome, HeuristicReport, Submit, SubmitResult, GetRequest, GetReply,
-                    PutRequest, PutReply, DelRequest, DelReply, ScanRequest, ScanReply>(
+                    PutRequest, PutReply, DelRequest, DelReply, ScanRequest, ScanReply, AdminRequest, AdminReply>(
             message->header.type, message->body);
         break;
     }

@@ -88,6 +88,9 @@ std::map<std::string, std::string> Seeds() {
       {"scan_request.bin", Concat(EncodeMessage(24, ScanRequest{"user:", "user:1", 100}))},
       {"scan_reply.bin",
        Concat(EncodeMessage(25, ScanReply{{"user:2", "user:3"}, {"bob", "carol"}, true}))},
+      {"admin_request.bin", Concat(EncodeMessage(26, AdminRequest{"resolve", {"t.1", "commit"}}))},
+      {"admin_reply.bin",
+       Concat(EncodeMessage(27, AdminReply{{"name", "value"}, {{"committed", "12"}}}))},
   };
 }
 

@@ -367,6 +367,31 @@ struct ScanReply {
   bool operator==(const ScanReply&) const = default;
 };
 
+// Operator verbs (txpart status|prepared|resolve, txcoord status|outcome)
+// share one request and one reply: a verb name with its arguments, answered
+// by a table. The tools print the table as TSV or JSON Lines, so a new
+// column is a new field in both without a wire change.
+struct AdminRequest {
+  static constexpr MsgType kType = MsgType::kAdminRequest;
+  std::string verb;               // "status", "prepared", "resolve", "outcome", ...
+  std::vector<std::string> args;  // verb-specific
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(verb, args);
+  }
+  bool operator==(const AdminRequest&) const = default;
+};
+struct AdminReply {
+  static constexpr MsgType kType = MsgType::kAdminReply;
+  std::vector<std::string> columns;            // column names, lowercase_with_underscores
+  std::vector<std::vector<std::string>> rows;  // each row has columns.size() cells
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(columns, rows);
+  }
+  bool operator==(const AdminReply&) const = default;
+};
+
 // The Status a client should see for `reply`: kBadRequest -> DataError,
 // kNotPrimary and kTemporary -> Temporary, kUnavailable and kUnsupported ->
 // Unavailable, kPermission -> Permission, kInternal and unknown codes ->

@@ -53,6 +53,8 @@ enum class MsgType : uint16_t {
   kDelReply = 49,         // DelReply
   kScanRequest = 50,      // ScanRequest (by prefix, paged), kScanReply
   kScanReply = 51,        // ScanReply
+  kAdminRequest = 52,     // AdminRequest, operator -> daemon (status, prepared, ...)
+  kAdminReply = 53,       // AdminReply, a table
   // 64..95: replication (reserved)
 };
 
@@ -162,6 +164,10 @@ constexpr std::string_view MsgTypeName(MsgType type) {
       return "SCAN_REQUEST";
     case MsgType::kScanReply:
       return "SCAN_REPLY";
+    case MsgType::kAdminRequest:
+      return "ADMIN_REQUEST";
+    case MsgType::kAdminReply:
+      return "ADMIN_REPLY";
   }
   return "UNKNOWN";
 }

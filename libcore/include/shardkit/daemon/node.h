@@ -1,0 +1,120 @@
+// Node: the I/O edge of txpart and txcoord (DESIGN.md §2, process model).
+//
+// A Node owns everything a sans-IO core (txn::Participant, txn::Coordinator)
+// must not touch: the data directory and its WAL, the listening ROUTER, one
+// DEALER per peer address, the timers and the signals. It feeds the core
+// events and performs the core's actions, keeping the driver contract of
+// txn/core.h:
+//
+//   AppendLog   -> wal::Log::Append at exactly the core's LSN (RequestSync
+//                  when forced); a mismatch is a bug and stops the node.
+//   LogDurable  <- the WAL's notify_fd, cumulative.
+//   Send        -> a reply handle (a `from` the core was given): the ROUTER;
+//                  an address (an endpoint): that peer's DEALER, whose
+//                  replies come back as MessageReceived{from = endpoint}.
+//   SetTimer / CancelTimer -> net::EventLoop timers.
+//
+//   auto node = daemon::Node::Open(options);       // before any other thread
+//   txn::Participant core(popts);
+//   node->OnAdmin([&](const wire::AdminRequest& r, daemon::Node::Respond respond) { ... });
+//   Status s = node->Run([&](const txn::Event& e, std::vector<txn::Action>* out) {
+//                          return core.Handle(e, out); },
+//                        [&] { return core.Idle(); });
+//
+// Failpoints (failpoint.h), named after options.role ("txpart", "txcoord"):
+//
+//   ROLE.before-STEP-force  a forced record of STEP is about to be appended
+//   ROLE.after-STEP-force   it is durable, before anything that depends on it
+//                           is sent
+//   ROLE.before-MSG-send    a MSG is about to be sent
+//   ROLE.after-MSG-send     it was handed to the socket
+//
+// STEP is the record (prepare, commit, abort, one-phase, direct-write,
+// heuristic, mismatch, end) and MSG the message (prepare, vote, commit,
+// abort, ack, commit-one-phase, one-phase-result, inquire, outcome,
+// heuristic-report, submit-result, get-reply, put-reply, del-reply,
+// scan-reply). KnownFailpoints(role) lists them.
+//
+// Shutdown: SIGTERM or SIGINT stops reading new requests from the listen
+// socket, keeps serving peers and the log until `idle` says so or
+// drain_timeout passes, makes the log durable and returns Ok. SIGHUP calls
+// the OnHangup hook.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "shardkit/net/listen.h"
+#include "shardkit/net/loop.h"
+#include "shardkit/status/status.h"
+#include "shardkit/txn/core.h"
+#include "shardkit/wal/log.h"
+#include "shardkit/wire/messages.h"
+
+namespace shardkit::daemon {
+
+struct NodeOptions {
+  std::string role;           // "txpart" or "txcoord": log lines and failpoint names
+  std::string data_dir;       // --data
+  net::ListenOptions listen;  // --listen, --curve-secret, --allow, --insecure
+  // Outbound connections to peers use CURVE when a server key is known:
+  // key_for_endpoint(endpoint) if set and non-empty (the ring's curve-key=),
+  // else peer_key (--peer-key, z85). The client keypair is
+  // listen.curve_secret_file, so peers must allow this node's public key.
+  std::string peer_key;
+  std::function<std::string(const std::string& endpoint)> key_for_endpoint;
+  wal::LogOptions log;
+  std::chrono::milliseconds drain_timeout{2000};
+};
+
+// Every failpoint name a Node of `role` hits, sorted.
+std::vector<std::string> KnownFailpoints(const std::string& role);
+
+class Node {
+ public:
+  using CoreFn = std::function<Status(const txn::Event&, std::vector<txn::Action>*)>;
+  // Answers one admin request, now or later (exactly once).
+  using Respond = std::function<void(Result<wire::AdminReply>)>;
+  using AdminFn = std::function<void(const wire::AdminRequest&, Respond)>;
+
+  // Blocks SIGTERM, SIGINT and SIGHUP (call before starting any thread),
+  // opens and locks the data directory (75 if another process holds it),
+  // recovers the WAL (74 on corruption) and binds the listen socket.
+  static Result<std::unique_ptr<Node>> Open(NodeOptions options);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Hooks, set before Run.
+  void OnAdmin(AdminFn fn);                 // ADMIN_REQUEST on the listen socket
+  void OnHangup(std::function<void()> fn);  // SIGHUP
+  // Every message before the core sees it, and every action after it was
+  // performed (metrics, latency, operator replies waiting for a Resolved).
+  void OnMessage(std::function<void(const txn::MessageReceived&)> fn);
+  void OnAction(std::function<void(const txn::Action&)> fn);
+
+  // Hands the core its Recovered event (the records the WAL recovered at
+  // Open), then serves until SIGTERM or SIGINT. Returns Ok after a clean
+  // stop; the core's error for a bad log (74); Internal for a driver bug.
+  Status Run(CoreFn core, std::function<bool()> idle);
+
+  // Feeds one event to the core and performs its actions (from a hook, e.g.
+  // OperatorResolve from an admin request). Only while Run is running.
+  Status Handle(const txn::Event& event);
+
+  net::EventLoop& loop();
+  wal::LogStats log_stats() const;
+  uint64_t durable_lsn() const;
+  const std::string& listen_endpoint() const;
+
+  struct Impl;
+
+ private:
+  explicit Node(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace shardkit::daemon

@@ -1,0 +1,1 @@
+// Placeholder so the module builds while node.cpp is being written.
