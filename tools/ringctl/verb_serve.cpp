@@ -11,6 +11,7 @@
 #include "common.h"
 #include "shardkit/cli/log.h"
 #include "shardkit/cli/signals.h"
+#include "shardkit/daemon/node.h"
 #include "shardkit/net/listen.h"
 #include "shardkit/net/loop.h"
 #include "shardkit/net/server.h"
@@ -149,19 +150,7 @@ int RunServe(const Tool& tool, const Verb& verb, int argc, char** argv) {
   zmq::context_t context;
   std::optional<net::ZapHandler> zap;
   if (!lo.curve_secret_file.empty()) {
-    auto z = net::ZapHandler::Start(context, [](const net::ZapEvent& e) {
-      using K = net::ZapEvent::Kind;
-      if (e.kind == K::kAllow) {
-        cli::LogDebug("client allowed", {{"address", e.address}, {"key", e.client_key}});
-      } else if (e.kind == K::kDeny) {
-        cli::LogWarn("client refused", {{"address", e.address},
-                                        {"mechanism", e.mechanism},
-                                        {"key", e.client_key},
-                                        {"reason", e.reason}});
-      } else {
-        cli::LogError("authentication worker restarted", {{"reason", e.reason}});
-      }
-    });
+    auto z = daemon::StartZap(context);
     if (!z.ok()) return cli::Fail(tool, z.status());
     zap.emplace(std::move(*z));
   }

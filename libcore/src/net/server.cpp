@@ -67,6 +67,7 @@ Result<bool> Server::ServeOne() {
   if (!message.ok()) return bad_request(message.status().message());
 
   HandlerResult result = Status::Internal("handler did not run");
+  routing_id_ = routing_id;
   try {
     result = handler_(message->header, message->body);
   } catch (const std::exception& e) {
@@ -80,6 +81,7 @@ Result<bool> Server::ServeOne() {
         SendError(routing_id, request_id, wire::ErrorReplyFromStatus(result.status())));
     return true;
   }
+  if (result->first == wire::MsgType{0}) return true;  // Deferred: answered later
   SK_RETURN_IF_ERROR(SendReply(routing_id, result->first, request_id, result->second));
   return true;
 }

@@ -49,6 +49,7 @@
 
 #include "shardkit/net/listen.h"
 #include "shardkit/net/loop.h"
+#include "shardkit/net/zap.h"
 #include "shardkit/status/status.h"
 #include "shardkit/txn/core.h"
 #include "shardkit/wal/log.h"
@@ -68,10 +69,28 @@ struct NodeOptions {
   std::function<std::string(const std::string& endpoint)> key_for_endpoint;
   wal::LogOptions log;
   std::chrono::milliseconds drain_timeout{2000};
+
+  // Snapshots (DESIGN.md §6 rule 7). `compact` builds the state as of the
+  // last of `records` from the previous snapshot (empty for none) and the
+  // durable records after it: in practice, a fresh core fed Recovered, then
+  // its ExportState. It runs on a background thread and must not touch the
+  // live core. When the log has grown by snapshot_bytes since the last
+  // snapshot (or snapshot_interval passed with any growth), the Node runs
+  // it, writes DIR/snap/<lsn>.snap, and deletes the segments and snapshots
+  // it replaces. Unset: no snapshots, and the log is kept whole.
+  std::function<Result<std::string>(const std::string& snapshot, txn::Lsn snapshot_lsn,
+                                    std::vector<txn::LogEntry> records)>
+      compact;
+  uint64_t snapshot_bytes = uint64_t{256} << 20;
+  std::chrono::seconds snapshot_interval{600};
 };
 
 // Every failpoint name a Node of `role` hits, sorted.
 std::vector<std::string> KnownFailpoints(const std::string& role);
+
+// Starts a ZAP handler for CURVE allow lists that logs refusals (warn),
+// admissions (debug) and worker restarts (error).
+Result<net::ZapHandler> StartZap(zmq::context_t& context);
 
 class Node {
  public:
@@ -107,6 +126,11 @@ class Node {
 
   net::EventLoop& loop();
   wal::LogStats log_stats() const;
+  // Snapshots written since Open, and the LSN of the newest one (0: none).
+  uint64_t snapshots() const;
+  uint64_t snapshot_lsn() const;
+  // Starts a snapshot now unless one is running (admin verbs, tests).
+  void RequestSnapshot();
   uint64_t durable_lsn() const;
   const std::string& listen_endpoint() const;
 

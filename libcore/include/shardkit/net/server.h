@@ -59,6 +59,19 @@ class Server {
   // An ErrorReply{kUnsupported} result naming `header`'s type.
   static HandlerResult Unsupported(const wire::Header& header);
 
+  // Deferred answers: a handler that cannot answer at once (it waits for the
+  // log, or for another peer) returns Deferred(), keeps ReplyHandle() and
+  // answers later, exactly once, with Reply().
+  static HandlerResult Deferred() { return std::pair{wire::MsgType{0}, std::string()}; }
+  // The routing id of the message being handled (valid inside the handler).
+  std::string_view ReplyHandle() const { return routing_id_; }
+  // Sends one reply to `routing_id`. A reply that cannot be delivered is
+  // dropped and counted, as for immediate replies.
+  Status Reply(std::string_view routing_id, wire::MsgType type, uint64_t request_id,
+               std::string_view body) {
+    return SendReply(routing_id, type, request_id, body);
+  }
+
  private:
   Status SendReply(std::string_view routing_id, wire::MsgType type, uint64_t request_id,
                    std::string_view body);
@@ -68,6 +81,7 @@ class Server {
   Handler handler_;
   std::vector<zmq::message_t> frames_;  // reused receive buffer
   std::string error_body_;              // reused encode buffer
+  std::string_view routing_id_;         // of the message being handled
   uint64_t served_ = 0;
   uint64_t bad_requests_ = 0;
   uint64_t dropped_replies_ = 0;

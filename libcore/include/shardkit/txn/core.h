@@ -101,6 +101,10 @@ struct LogEntry {
 struct Recovered {
   std::vector<LogEntry> records;  // increasing LSNs
   Lsn next_lsn = 1;               // the LSN of the next append (> every record's)
+  // The newest snapshot (ExportState of a core that replayed every record
+  // up to snapshot_lsn), or empty for none; records then start after it.
+  std::string snapshot;
+  Lsn snapshot_lsn = 0;
 };
 
 // A decoded message. For the coordinator, VOTE, ACK and ONE_PHASE_RESULT must
