@@ -119,22 +119,26 @@ void Checker::OnResolved(int node, const Resolved& r, uint64_t now) {
   if (r.txid.rfind("direct:", 0) == 0) {
     // Apply the direct write's own record to the model.
     const Lsn lsn = std::stoull(r.txid.substr(7));
-    for (const LogEntry& e : n.log) {
-      if (e.lsn != lsn) continue;
-      DirectWriteRecord rec;
-      if (!DecodeRecord(RecordType::kDirectWrite, e.payload, &rec).ok()) {
-        return Fail("replay",
-                    n.name + " direct write at lsn " + std::to_string(lsn) + " is unreadable", now);
-      }
-      if (!applied_direct_.insert({node, lsn}).second) {
-        return Fail("replay",
-                    n.name + " applied the direct write at lsn " + std::to_string(lsn) + " twice",
-                    now);
-      }
-      model_[node].ApplyWrites(ToKvOps(rec.ops));
-      return;
+    const LogEntry* found = nullptr;
+    n.AnyRecord([&](const LogEntry& e) {
+      if (e.lsn == lsn) found = &e;
+      return found != nullptr;
+    });
+    if (found == nullptr) {
+      return Fail("replay", n.name + " applied a direct write with no record", now);
     }
-    return Fail("replay", n.name + " applied a direct write with no record", now);
+    DirectWriteRecord rec;
+    if (!DecodeRecord(RecordType::kDirectWrite, found->payload, &rec).ok()) {
+      return Fail("replay",
+                  n.name + " direct write at lsn " + std::to_string(lsn) + " is unreadable", now);
+    }
+    if (!applied_direct_.insert({node, lsn}).second) {
+      return Fail("replay",
+                  n.name + " applied the direct write at lsn " + std::to_string(lsn) + " twice",
+                  now);
+    }
+    model_[node].ApplyWrites(ToKvOps(rec.ops));
+    return;
   }
   auto& states = state_[r.txid];
   PState& st = states[node];
@@ -236,9 +240,11 @@ void Checker::OnRestart(int node, uint64_t now) {
   // A commit record that survived the crash without its durability having
   // been reported (so without a Resolved) is finished by recovery: count it
   // as committed now, in log order, which is also the order of application.
+  // The whole history counts, also what a snapshot replaced (it was all
+  // durable, so already counted when the snapshot was taken).
   const Node& n = (*nodes_)[node];
   if (n.part == nullptr) return;
-  for (const LogEntry& e : n.log) {
+  n.AnyRecord([&](const LogEntry& e) {
     const auto type = static_cast<RecordType>(e.type);
     std::string txid;
     if (type == RecordType::kCommitted || type == RecordType::kHeuristicCommitted) {
@@ -250,12 +256,13 @@ void Checker::OnRestart(int node, uint64_t now) {
     } else if (type == RecordType::kDirectWrite) {
       txid = "direct:" + std::to_string(e.lsn);
     } else {
-      continue;
+      return false;
     }
     const bool known = type == RecordType::kDirectWrite ? applied_direct_.count({node, e.lsn}) != 0
                                                         : state_[txid][node] == PState::kCommitted;
     if (!known) OnResolved(node, Resolved{txid, wire::TxOutcome::kCommitted}, now);
-  }
+    return false;
+  });
   CheckStore(node, now);
 }
 
@@ -329,7 +336,7 @@ void Checker::AtRest(uint64_t now) {
   for (const auto& [node, lsn, op] : direct_acks_) {
     const Node& n = (*nodes_)[node];
     DirectWriteRecord rec;
-    const bool kept = std::any_of(n.log.begin(), n.log.end(), [&](const LogEntry& e) {
+    const bool kept = n.AnyRecord([&](const LogEntry& e) {
       return e.lsn == lsn && e.type == static_cast<uint8_t>(RecordType::kDirectWrite) &&
              DecodeRecord(RecordType::kDirectWrite, e.payload, &rec).ok() && rec.ops.size() == 1 &&
              rec.ops[0] == op;
@@ -346,13 +353,14 @@ void Checker::AtRest(uint64_t now) {
   // Heuristic mismatches are flagged, and only those.
   std::set<std::string> decided_commit;
   const Node& coord = (*nodes_)[0];
-  for (const LogEntry& e : coord.log) {
+  coord.AnyRecord([&](const LogEntry& e) {
     CommitDecisionRecord rec;
     if (e.type == static_cast<uint8_t>(RecordType::kCommitDecision) &&
         DecodeRecord(RecordType::kCommitDecision, e.payload, &rec).ok()) {
       decided_commit.insert(rec.txid);
     }
-  }
+    return false;
+  });
   for (const auto& [txid, per_node] : heuristic_) {
     for (const auto& [node, commit] : per_node) {
       const std::string& name = (*nodes_)[node].name;
@@ -360,12 +368,11 @@ void Checker::AtRest(uint64_t now) {
       // before it was durable leaves the transaction in doubt).
       const RecordType want =
           commit ? RecordType::kHeuristicCommitted : RecordType::kHeuristicAborted;
-      const bool took_effect = std::any_of(
-          (*nodes_)[node].log.begin(), (*nodes_)[node].log.end(), [&](const LogEntry& e) {
-            TxidRecord r;
-            return e.type == static_cast<uint8_t>(want) && DecodeRecord(want, e.payload, &r).ok() &&
-                   r.txid == txid;
-          });
+      const bool took_effect = (*nodes_)[node].AnyRecord([&](const LogEntry& e) {
+        TxidRecord r;
+        return e.type == static_cast<uint8_t>(want) && DecodeRecord(want, e.payload, &r).ok() &&
+               r.txid == txid;
+      });
       if (!took_effect) continue;
       const bool mismatch = commit != (decided_commit.count(txid) != 0);
       bool flagged = false;

@@ -42,6 +42,12 @@
 //                contradicts the coordinator's decision (a COMMIT_DECISION in
 //                its log, or presumed abort) is listed by the coordinator as
 //                a heuristic mismatch, and none that agrees is.
+//   snapshot     (every restart from a snapshot) the core that recovered
+//                from the snapshot plus the log after it exports the same
+//                state and emits the same recovery actions as a core that
+//                replays the whole history (compacted records included);
+//                taking a snapshot (shadow replay + ExportState) never fails.
+//                The other invariants read the whole history too.
 //   liveness     (at rest: faults stopped, every node restarted) within the
 //                quiesce bound every transaction resolves: no branch in
 //                doubt, no lock held, nothing in flight at the coordinator,

@@ -4,6 +4,7 @@
 //   txn_sim --seeds 1:5001                    seeds 1..5000; exit 1 on a violation
 //   txn_sim --broken-coordinator --no-order-check --seeds 1:501 --expect-violation
 //                                             exit 0 only if a violation is found
+//   txn_sim --no-compaction --seeds 1:5001    the same runs, without snapshots
 //
 // A violation prints one line naming the seed, the invariant and what broke,
 // and a one-line command that replays it.
@@ -20,7 +21,7 @@ namespace {
 int Usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s (--seed N | --seeds FIRST:END) [--verbose] [--broken-coordinator]\n"
-               "       [--no-order-check] [--expect-violation]\n",
+               "       [--no-order-check] [--no-compaction] [--expect-violation]\n",
                argv0);
   return 64;
 }
@@ -48,6 +49,8 @@ int main(int argc, char** argv) {
       options.broken_coordinator = true;
     } else if (arg == "--no-order-check") {
       options.order_check = false;
+    } else if (arg == "--no-compaction") {
+      options.compaction = false;
     } else if (arg == "--expect-violation") {
       expect_violation = true;
     } else {
@@ -67,14 +70,17 @@ int main(int argc, char** argv) {
     total.aborted += stats.aborted;
     total.unknown += stats.unknown;
     total.crashes += stats.crashes;
+    total.snapshots += stats.snapshots;
+    total.snapshot_restarts += stats.snapshot_restarts;
     if (v) {
       std::printf("seed %llu: %s violated at %llu ms: %s\n", static_cast<unsigned long long>(seed),
                   v->invariant.c_str(), static_cast<unsigned long long>(v->at_ms),
                   v->detail.c_str());
-      std::printf("replay: %s --seed %llu --verbose%s%s\n", argv[0],
+      std::printf("replay: %s --seed %llu --verbose%s%s%s\n", argv[0],
                   static_cast<unsigned long long>(seed),
                   options.broken_coordinator ? " --broken-coordinator" : "",
-                  options.order_check ? "" : " --no-order-check");
+                  options.order_check ? "" : " --no-order-check",
+                  options.compaction ? "" : " --no-compaction");
       if (expect_violation) {
         std::printf("caught after %llu seeds, as expected\n",
                     static_cast<unsigned long long>(seed - first + 1));
@@ -87,13 +93,15 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf(
       "seeds %llu..%llu: all invariants held; %llu events, %llu committed, %llu aborted, "
-      "%llu unknown, %llu crashes, %.1f s\n",
+      "%llu unknown, %llu crashes, %llu snapshots, %llu restarts from one, %.1f s\n",
       static_cast<unsigned long long>(first), static_cast<unsigned long long>(end - 1),
       static_cast<unsigned long long>(total.events),
       static_cast<unsigned long long>(total.committed),
       static_cast<unsigned long long>(total.aborted),
       static_cast<unsigned long long>(total.unknown),
-      static_cast<unsigned long long>(total.crashes), secs);
+      static_cast<unsigned long long>(total.crashes),
+      static_cast<unsigned long long>(total.snapshots),
+      static_cast<unsigned long long>(total.snapshot_restarts), secs);
   if (expect_violation) {
     std::printf("expected a violation and found none\n");
     return 1;

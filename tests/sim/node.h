@@ -20,18 +20,43 @@ struct Node {
   std::unique_ptr<shardkit::txn::Participant> part;
   std::unique_ptr<shardkit::txn::Coordinator> coord;
 
-  // The disk: every appended record in LSN order; the first `durable` of
-  // them are durable. A crash keeps a prefix that includes those.
+  // The disk: the newest snapshot (the ExportState of a shadow core that
+  // replayed every record up to snapshot_lsn; empty for none) and the log
+  // after it, in LSN order. `durable` counts records from the very first,
+  // compacted ones included: the first `durable` are durable (compaction
+  // only ever takes durable ones). A crash keeps a prefix that includes
+  // those.
+  std::string snapshot;
+  shardkit::txn::Lsn snapshot_lsn = 0;
   std::vector<shardkit::txn::LogEntry> log;
   size_t durable = 0;
+  // The records a snapshot replaced, in order: history for the checker
+  // only; a core never sees them again.
+  std::vector<shardkit::txn::LogEntry> compacted;
   // "<kind>:<txid>" -> LSN of the latest record of that kind for the txid
   // (P prepared, C committed, A aborted, 1 one-phase, D decision, DC decision
   // by client txid), for the force-before-send checks.
   std::unordered_map<std::string, shardkit::txn::Lsn> index;
   std::set<shardkit::txn::TimerId> cancelled;  // this incarnation's
 
-  shardkit::txn::Lsn NextLsn() const { return log.empty() ? 1 : log.back().lsn + 1; }
-  shardkit::txn::Lsn DurableLsn() const { return durable == 0 ? 0 : log[durable - 1].lsn; }
+  // Records ever kept (compacted ones included).
+  size_t Count() const { return compacted.size() + log.size(); }
+  shardkit::txn::Lsn NextLsn() const { return log.empty() ? snapshot_lsn + 1 : log.back().lsn + 1; }
+  shardkit::txn::Lsn DurableLsn() const {
+    return durable > compacted.size() ? log[durable - compacted.size() - 1].lsn : snapshot_lsn;
+  }
+  // True when pred holds for some record of the whole history, compacted
+  // ones included.
+  template <class Pred>
+  bool AnyRecord(Pred pred) const {
+    for (const auto& e : compacted) {
+      if (pred(e)) return true;
+    }
+    for (const auto& e : log) {
+      if (pred(e)) return true;
+    }
+    return false;
+  }
   // True when the indexed record exists and is durable; false when it exists
   // but is not; true when there is no such record and `absent_ok`.
   bool Durable(const std::string& key, bool absent_ok) const {

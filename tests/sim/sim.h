@@ -26,9 +26,17 @@
 // Faults stop at a seed-chosen time; then every node is restarted, links
 // heal, and the run must quiesce within a bounded virtual time.
 //
+//   - snapshots: now and then a node takes one, as the daemon would: a fresh
+//     core replays the durable log after the previous snapshot, its
+//     ExportState becomes the new snapshot, and the log it covers is
+//     dropped, so restarts recover from a snapshot plus the log after it.
+//     Snapshot moments come from their own generator: with or without them
+//     (--no-compaction) a seed runs the same events.
+//
 // Invariants checked (checker.h has the exact definitions): force-before-send
 // order, atomicity, isolation (bank total), durability, exactly-once per
-// client txid, store == replay of committed history, and liveness.
+// client txid, store == replay of committed history, snapshot + log == the
+// whole log at every restart, and liveness.
 #pragma once
 
 #include <cstdint>
@@ -47,6 +55,10 @@ struct Options {
   // it off to show that the end-to-end invariants alone catch the broken
   // coordinator.
   bool order_check = true;
+  // Take snapshots at random moments and drop the log they cover, so that
+  // restarts recover from a snapshot plus the log after it. Each restart
+  // from a snapshot is also checked against a replay of the whole history.
+  bool compaction = true;
 };
 
 struct Violation {
@@ -61,6 +73,8 @@ struct RunStats {
   uint64_t aborted = 0;
   uint64_t unknown = 0;  // the client gave up
   uint64_t crashes = 0;
+  uint64_t snapshots = 0;          // taken
+  uint64_t snapshot_restarts = 0;  // restarts that loaded one
   uint64_t end_ms = 0;
 };
 

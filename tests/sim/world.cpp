@@ -17,6 +17,7 @@ World::World(const Options& options, Params params)
     : options_(options),
       params_(params),
       rng_(options.seed * 0x2545f4914f6cdd1dull + 7),
+      compaction_rng_(options.seed * 0x9e3779b97f4a7c15ull + 11),
       checker_(&nodes_, options.order_check) {
   nodes_.resize(1 + params_.participants);
   nodes_[0].name = "c";
@@ -69,6 +70,19 @@ World::World(const Options& options, Params params)
     ev->id = rng_.Range(0, 1);  // commit?
     Push(std::move(ev));
   }
+  // Snapshots, from their own generator: they change nothing a core or a
+  // client sees, so with or without them a seed runs the same events
+  // (--no-compaction shows it).
+  if (options_.compaction) {
+    const auto compactions = compaction_rng_.Range(0, 3 * (params_.participants + 1));
+    for (uint64_t i = 0; i < compactions; ++i) {
+      auto ev = std::make_unique<Ev>();
+      ev->kind = Kind::kCompact;
+      ev->t = compaction_rng_.Range(5, params_.fault_end_ms);
+      ev->node = static_cast<int>(compaction_rng_.Range(0, params_.participants));
+      Push(std::move(ev));
+    }
+  }
   auto end = std::make_unique<Ev>();
   end->kind = Kind::kFaultsEnd;
   end->t = params_.fault_end_ms;
@@ -96,7 +110,7 @@ std::optional<Violation> World::Run(RunStats* stats) {
           now_);
       break;
     }
-    ++stats_.events;
+    if (ev->kind != Kind::kCompact) ++stats_.events;  // as many with --no-compaction
     if (options_.verbose)
       std::printf("%8llu %s\n", static_cast<unsigned long long>(now_), Describe(*ev).c_str());
     Dispatch(*ev);
@@ -177,6 +191,8 @@ void World::Dispatch(Ev& ev) {
     }
     case Kind::kFaultsEnd:
       return EndFaults();
+    case Kind::kCompact:
+      return Compact(ev.node);
   }
 }
 
@@ -229,8 +245,8 @@ void World::Crash(int node) {
   ++stats_.crashes;
   // Unforced records may or may not have reached the disk: keep a random
   // prefix of them (a torn tail is truncated, never a hole).
-  const size_t keep = n.durable + rng_.Range(0, n.log.size() - n.durable);
-  n.log.resize(keep);
+  const size_t keep = n.durable + rng_.Range(0, n.Count() - n.durable);
+  n.log.resize(keep - n.compacted.size());
   n.durable = keep;
   const Lsn last = n.NextLsn() - 1;
   std::erase_if(n.index, [last](const auto& e) { return e.second > last; });
@@ -241,7 +257,7 @@ void World::Crash(int node) {
   n.coord.reset();
   if (options_.verbose)
     std::printf("%8llu   crash %s, %zu records survive\n", static_cast<unsigned long long>(now_),
-                n.name.c_str(), keep);
+                n.name.c_str(), keep - n.compacted.size());
   auto ev = std::make_unique<Ev>();
   ev->kind = Kind::kRestart;
   ev->t = now_ + rng_.Range(5, 300);

@@ -81,7 +81,8 @@ class World {
     kClientTimeout,
     kPartition,
     kOperator,
-    kFaultsEnd
+    kFaultsEnd,
+    kCompact
   };
   struct Ev {
     uint64_t t = 0;
@@ -128,6 +129,13 @@ class World {
   void Handle(int node, const Event& e);
   void Perform(int node, std::vector<Action>& actions);
   void MakeCore(int node);
+  // A fresh core for `n`, configured as its live one would be.
+  std::unique_ptr<Participant> NewParticipant(const Node& n) const;
+  std::unique_ptr<Coordinator> NewCoordinator(const Node& n) const;
+  // Takes a snapshot as the daemon does (shadow replay of the durable log
+  // into a fresh core, ExportState) and drops the log it covers.
+  void Compact(int node);
+  void CheckSnapshotRecovery(const Node& n, const std::vector<Action>& actions);
 
   // workload.cpp: the clients.
   void ClientWake(int c);
@@ -142,6 +150,7 @@ class World {
   Options options_;
   Params params_;
   Rng rng_;
+  Rng compaction_rng_;  // apart, so snapshots leave the rest of a run unchanged
   uint64_t now_ = 0;
   uint64_t seq_ = 0;
   bool faults_ = true;

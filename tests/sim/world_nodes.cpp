@@ -38,29 +38,58 @@ std::string Brief(const Message& m) {
   return s;
 }
 
+bool SameAction(const Action& a, const Action& b) {
+  if (a.index() != b.index()) return false;
+  if (const auto* x = std::get_if<Send>(&a)) {
+    const auto& y = std::get<Send>(b);
+    return x->to == y.to && x->request_id == y.request_id &&
+           EncodeTxnMessage(0, x->msg) == EncodeTxnMessage(0, y.msg);
+  }
+  if (const auto* x = std::get_if<AppendLog>(&a)) {
+    const auto& y = std::get<AppendLog>(b);
+    return x->lsn == y.lsn && x->type == y.type && x->payload == y.payload && x->force == y.force;
+  }
+  if (const auto* x = std::get_if<SetTimer>(&a)) {
+    const auto& y = std::get<SetTimer>(b);
+    return x->id == y.id && x->delay_ms == y.delay_ms;
+  }
+  if (const auto* x = std::get_if<CancelTimer>(&a)) return x->id == std::get<CancelTimer>(b).id;
+  const auto& x = std::get<Resolved>(a);
+  const auto& y = std::get<Resolved>(b);
+  return x.txid == y.txid && x.outcome == y.outcome;
+}
+
 }  // namespace
+
+std::unique_ptr<Coordinator> World::NewCoordinator(const Node& n) const {
+  CoordinatorOptions o;
+  o.tag = "i" + std::to_string(n.incarnation);  // unique per incarnation
+  o.endpoints = {n.name};
+  o.vote_timeout_ms = params_.vote_timeout_ms;
+  o.prepare_resend_ms = params_.prepare_resend_ms;
+  o.resend_initial_ms = params_.resend_initial_ms;
+  o.resend_max_ms = params_.resend_max_ms;
+  o.one_phase = params_.one_phase;
+  o.unsafe_reveal_commit_before_durable = options_.broken_coordinator;
+  return std::make_unique<Coordinator>(
+      o, [this](std::string_view key) { return nodes_[Owner(std::string(key))].name; });
+}
+
+std::unique_ptr<Participant> World::NewParticipant(const Node& n) const {
+  ParticipantOptions o;
+  o.self = n.name;
+  o.inquire_initial_ms = params_.inquire_initial_ms;
+  o.inquire_max_ms = params_.inquire_max_ms;
+  o.cooperative_after = params_.cooperative_after;
+  return std::make_unique<Participant>(o);
+}
 
 void World::MakeCore(int node) {
   Node& n = nodes_[node];
   if (n.coordinator) {
-    CoordinatorOptions o;
-    o.tag = "i" + std::to_string(n.incarnation);  // unique per incarnation
-    o.endpoints = {n.name};
-    o.vote_timeout_ms = params_.vote_timeout_ms;
-    o.prepare_resend_ms = params_.prepare_resend_ms;
-    o.resend_initial_ms = params_.resend_initial_ms;
-    o.resend_max_ms = params_.resend_max_ms;
-    o.one_phase = params_.one_phase;
-    o.unsafe_reveal_commit_before_durable = options_.broken_coordinator;
-    n.coord = std::make_unique<Coordinator>(
-        o, [this](std::string_view key) { return nodes_[Owner(std::string(key))].name; });
+    n.coord = NewCoordinator(n);
   } else {
-    ParticipantOptions o;
-    o.self = n.name;
-    o.inquire_initial_ms = params_.inquire_initial_ms;
-    o.inquire_max_ms = params_.inquire_max_ms;
-    o.cooperative_after = params_.cooperative_after;
-    n.part = std::make_unique<Participant>(o);
+    n.part = NewParticipant(n);
   }
 }
 
@@ -69,12 +98,114 @@ void World::Restart(int node) {
   n.up = true;
   MakeCore(node);
   if (options_.verbose) {
-    std::printf("%8llu   start %s (incarnation %llu) from %zu records\n",
+    const std::string from =
+        n.snapshot.empty() ? "" : "the snapshot at lsn " + std::to_string(n.snapshot_lsn) + " and ";
+    std::printf("%8llu   start %s (incarnation %llu) from %s%zu records\n",
                 static_cast<unsigned long long>(now_), n.name.c_str(),
-                static_cast<unsigned long long>(n.incarnation), n.log.size());
+                static_cast<unsigned long long>(n.incarnation), from.c_str(), n.log.size());
   }
-  Handle(node, Recovered{n.log, n.NextLsn()});
+  const Recovered recovered{n.log, n.NextLsn(), n.snapshot, n.snapshot_lsn};
+  std::vector<Action> actions;
+  Status s = n.coord != nullptr ? n.coord->Handle(recovered, &actions)
+                                : n.part->Handle(recovered, &actions);
+  if (!s.ok()) return checker_.Fail("core", n.name + ": " + s.message(), now_);
+  if (!n.snapshot.empty()) {
+    ++stats_.snapshot_restarts;
+    CheckSnapshotRecovery(n, actions);
+  }
+  if (checker_.violation()) return;
+  Perform(node, actions);
   checker_.OnRestart(node, now_);
+}
+
+// A core that recovered from the snapshot and the log after it must be
+// exactly the one a replay of the whole history gives: the same state (its
+// ExportState holds everything replay rebuilds) and the same recovery
+// actions.
+void World::CheckSnapshotRecovery(const Node& n, const std::vector<Action>& actions) {
+  std::vector<LogEntry> history = n.compacted;
+  history.insert(history.end(), n.log.begin(), n.log.end());
+  const Recovered whole{std::move(history), n.NextLsn(), {}, 0};
+  std::vector<Action> want;
+  Status s;
+  Result<std::string> have = Status::Internal("no core");
+  Result<std::string> expected = Status::Internal("no core");
+  if (n.coord != nullptr) {
+    auto ref = NewCoordinator(n);
+    s = ref->Handle(whole, &want);
+    if (s.ok()) {
+      have = n.coord->ExportState();
+      expected = ref->ExportState();
+    }
+  } else {
+    auto ref = NewParticipant(n);
+    s = ref->Handle(whole, &want);
+    if (s.ok()) {
+      have = n.part->ExportState();
+      expected = ref->ExportState();
+    }
+  }
+  const auto fail = [&](const std::string& what) {
+    checker_.Fail("snapshot",
+                  n.name + " recovered from the snapshot at lsn " + std::to_string(n.snapshot_lsn) +
+                      " " + what,
+                  now_);
+  };
+  if (!s.ok()) return fail("but the whole history does not recover: " + s.message());
+  if (!have.ok() || !expected.ok()) {
+    return fail("but cannot export its state: " + have.status().message() +
+                expected.status().message());
+  }
+  if (*have != *expected) return fail("to another state than the whole history gives");
+  bool same = actions.size() == want.size();
+  for (size_t i = 0; same && i < actions.size(); ++i) same = SameAction(actions[i], want[i]);
+  if (!same) fail("with other recovery actions than the whole history gives");
+}
+
+void World::Compact(int node) {
+  Node& n = nodes_[node];
+  if (!n.up) return;  // the daemon's background thread dies with it
+  const Lsn durable = n.DurableLsn();
+  if (durable <= n.snapshot_lsn) return;
+  const Lsn upto = n.snapshot_lsn + compaction_rng_.Range(1, durable - n.snapshot_lsn);
+  size_t count = 0;
+  while (count < n.log.size() && n.log[count].lsn <= upto) ++count;
+  // A fresh core replays the previous snapshot and the durable log up to
+  // `upto`; what it exports is the new snapshot. The live core is untouched.
+  const Recovered input{std::vector<LogEntry>(n.log.begin(), n.log.begin() + count), upto + 1,
+                        n.snapshot, n.snapshot_lsn};
+  std::vector<Action> ignored;
+  Status s;
+  Result<std::string> snap = Status::Internal("no core");
+  if (n.coordinator) {
+    auto shadow = NewCoordinator(n);
+    s = shadow->Handle(input, &ignored);
+    if (s.ok()) snap = shadow->ExportState();
+  } else {
+    auto shadow = NewParticipant(n);
+    s = shadow->Handle(input, &ignored);
+    if (s.ok()) snap = shadow->ExportState();
+  }
+  if (s.ok()) s = snap.status();
+  if (!s.ok()) {
+    return checker_.Fail(
+        "snapshot",
+        n.name + " cannot take a snapshot at lsn " + std::to_string(upto) + ": " + s.message(),
+        now_);
+  }
+  if (options_.verbose) {
+    std::printf("%8llu   %s snapshot at lsn %llu (%zu bytes) replaces %zu records\n",
+                static_cast<unsigned long long>(now_), n.name.c_str(),
+                static_cast<unsigned long long>(upto), snap->size(), count);
+  }
+  // The snapshot is durable (temp, fsync, rename) before the log it covers
+  // is deleted; a crash in between would leave both, which is fine.
+  n.snapshot = std::move(*snap);
+  n.snapshot_lsn = upto;
+  ++stats_.snapshots;
+  n.compacted.insert(n.compacted.end(), std::make_move_iterator(n.log.begin()),
+                     std::make_move_iterator(n.log.begin() + static_cast<long>(count)));
+  n.log.erase(n.log.begin(), n.log.begin() + static_cast<long>(count));
 }
 
 void World::Handle(int node, const Event& e) {
@@ -137,7 +268,7 @@ void World::Perform(int node, std::vector<Action>& actions) {
                                   : rng_.Range(5, 50));
         ev->node = node;
         ev->inc = n.incarnation;
-        ev->id = n.log.size();
+        ev->id = n.Count();
         Push(std::move(ev));
       }
     } else if (auto* t = std::get_if<SetTimer>(&a)) {
@@ -184,6 +315,8 @@ std::string World::Describe(const Ev& ev) const {
              (ev.id == 1 ? " --commit" : " --abort");
     case Kind::kFaultsEnd:
       return "faults stop: heal, restart everything";
+    case Kind::kCompact:
+      return nodes_[ev.node].name + " takes a snapshot";
   }
   return "?";
 }

@@ -380,6 +380,11 @@ Result<Node::Impl::Peer*> Node::Impl::PeerFor(const std::string& endpoint) {
   if (auto it = peers.find(endpoint); it != peers.end()) return it->second.get();
   net::ConnectOptions co;
   co.endpoint = endpoint;
+  // The first message to a new peer waits for the connection rather than
+  // being dropped (and resent only after the core's retry delay). A peer
+  // that is down gets at most a high-water mark of stale, idempotent
+  // messages when it comes back.
+  co.immediate = false;
   if (options.key_for_endpoint) co.server_key = options.key_for_endpoint(endpoint);
   if (co.server_key.empty()) co.server_key = options.peer_key;
   if (!co.server_key.empty()) co.curve_secret_file = options.listen.curve_secret_file;

@@ -28,7 +28,8 @@ Result<zmq::socket_t> Connect(zmq::context_t& context, const ConnectOptions& opt
 
   auto socket = MakeSocket(context, type);
   if (!socket.ok()) return socket.status();
-  SK_RETURN_IF_ERROR(SetIntOption(*socket, ZMQ_IMMEDIATE, 1, "ZMQ_IMMEDIATE"));
+  SK_RETURN_IF_ERROR(
+      SetIntOption(*socket, ZMQ_IMMEDIATE, options.immediate ? 1 : 0, "ZMQ_IMMEDIATE"));
   if (curve) {
     SK_RETURN_IF_ERROR(
         SetStringOption(*socket, ZMQ_CURVE_SERVERKEY, options.server_key, "ZMQ_CURVE_SERVERKEY"));

@@ -84,6 +84,10 @@ Coordinator::Coordinator(CoordinatorOptions options, Router router)
 Status Coordinator::Handle(const Event& event, std::vector<Action>* out) {
   if (const auto* r = std::get_if<Recovered>(&event)) return OnRecovered(*r, out);
   if (!recovered_) return Status::Internal("coordinator: event before Recovered");
+  if (pristine_) {  // from now on the state is more than replay rebuilds
+    pristine_ = false;
+    replayed_open_.clear();
+  }
   if (const auto* t = std::get_if<TimerFired>(&event)) {
     OnTimer(t->id, out);
   } else if (const auto* d = std::get_if<LogDurable>(&event)) {

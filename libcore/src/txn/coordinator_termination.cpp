@@ -155,8 +155,18 @@ void Coordinator::OnHeuristicReport(const Peer& from, uint64_t rid, const wire::
 Status Coordinator::OnRecovered(const Recovered& r, std::vector<Action>* out) {
   SK_RETURN_IF_ERROR(ValidateCoordinatorOptions(options_));
   if (recovered_) return Status::Internal("coordinator: Recovered delivered twice");
-  std::map<std::string, CommitDecisionRecord> open;  // decided, not ENDed
-  Lsn last = 0;
+  if (r.snapshot_lsn >= r.next_lsn) {
+    return Status::IoError("snapshot lsn " + std::to_string(r.snapshot_lsn) +
+                           " is not below the next lsn " + std::to_string(r.next_lsn));
+  }
+  if (!r.snapshot.empty()) {
+    SK_RETURN_IF_ERROR(LoadSnapshot(r.snapshot, r.snapshot_lsn));
+  } else if (r.snapshot_lsn != 0) {
+    return Status::IoError("snapshot lsn " + std::to_string(r.snapshot_lsn) +
+                           " given without a snapshot");
+  }
+  auto& open = replayed_open_;  // decided, not ENDed
+  Lsn last = r.snapshot_lsn;
   for (const LogEntry& e : r.records) {
     const std::string where = "log record lsn " + std::to_string(e.lsn) + ": ";
     if (e.lsn <= last || e.lsn >= r.next_lsn) return Status::IoError(where + "out of order");
@@ -196,7 +206,7 @@ Status Coordinator::OnRecovered(const Recovered& r, std::vector<Action>* out) {
   recovered_ = true;
 
   // Re-drive every decision without an END.
-  for (auto& [txid, rec] : open) {
+  for (const auto& [txid, rec] : open) {
     Txn t;
     t.client_txid = rec.client_txid;
     t.state = CoordState::kCommitted;
@@ -209,6 +219,7 @@ Status Coordinator::OnRecovered(const Recovered& r, std::vector<Action>* out) {
     live_by_client_[t.client_txid] = txid;
     live_.emplace(txid, std::move(t));
   }
+  pristine_ = true;
   return Status::Ok();
 }
 

@@ -106,6 +106,7 @@ Participant::Participant(ParticipantOptions options) : options_(std::move(option
 Status Participant::Handle(const Event& event, std::vector<Action>* out) {
   if (const auto* r = std::get_if<Recovered>(&event)) return OnRecovered(*r, out);
   if (!recovered_) return Status::Internal("participant: event before Recovered");
+  pristine_ = false;  // from now on the state is more than replay rebuilds
   if (const auto* t = std::get_if<TimerFired>(&event)) {
     OnTimer(t->id, out);
   } else if (const auto* d = std::get_if<LogDurable>(&event)) {
@@ -180,6 +181,7 @@ void Participant::OnPrepare(const Peer& from, uint64_t rid, const wire::Prepare&
     }
     return;
   }
+  if (BlockedOnlyByDecided(m.txid, m.ops) && Defer(from, rid, m)) return;
   std::string reason, key;
   if (!LockAndCheck(m.txid, m.ops, &reason, &key)) {
     const bool writes = std::any_of(m.ops.begin(), m.ops.end(),
@@ -305,6 +307,7 @@ void Participant::OnCommitOnePhase(const Peer& from, uint64_t rid, const wire::C
     }
     return;
   }
+  if (BlockedOnlyByDecided(m.txid, m.ops) && Defer(from, rid, m)) return;
   std::string reason, key;
   if (!LockAndCheck(m.txid, m.ops, &reason, &key)) {
     // We decide alone, and the reply is the outcome the client will see: a

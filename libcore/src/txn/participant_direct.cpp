@@ -50,6 +50,16 @@ void Participant::OnWrite(const Peer& from, uint64_t rid, wire::Op op, std::vect
     return;
   }
   if (const std::string* holder = locks_.HolderOf(op.key)) {
+    // A decided holder releases within one fsync: wait for it (see
+    // participant_deferred.cpp) rather than refusing.
+    auto b = branches_.find(*holder);
+    const bool decided = b != branches_.end() && (b->second.state == BranchState::kCommitting ||
+                                                  b->second.state == BranchState::kOnePhase);
+    if (decided) {
+      Message again = op.kind == wire::OpKind::kPut ? Message(wire::PutRequest{op.key, op.value})
+                                                    : Message(wire::DelRequest{op.key});
+      if (Defer(from, rid, std::move(again))) return;
+    }
     out->push_back(
         ErrorTo(from, rid, wire::ErrorCode::kTemporary,
                 "key '" + kv::Printable(op.key) + "' is locked by transaction " + *holder));

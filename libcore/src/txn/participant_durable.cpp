@@ -17,6 +17,7 @@ void Participant::OnDurable(Lsn lsn, std::vector<Action>* out) {
     auto node = waiters_.extract(waiters_.begin());
     FinishWaiter(node.key(), node.mapped(), out);
   }
+  RetryDeferred(out);  // locks released above may unblock them
 }
 
 void Participant::FinishWaiter(Lsn lsn, Waiter& w, std::vector<Action>* out) {

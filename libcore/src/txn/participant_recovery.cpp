@@ -1,8 +1,9 @@
 // Participant: rebuilding state from the log after a restart.
 //
-// Replaying the records in LSN order rebuilds the store (COMMITTED applies
-// the ops of its PREPARED; ONE_PHASE_COMMITTED and DIRECT_WRITE carry their
-// own), the finished-transaction memory, the heuristic outcomes, and the
+// A snapshot, if any, is loaded first (participant_snapshot.cpp): it holds
+// exactly what replaying the log up to its LSN rebuilds. Replaying the records in LSN order
+// rebuilds the store (COMMITTED applies the ops of its PREPARED; ONE_PHASE_COMMITTED and
+// DIRECT_WRITE carry their own), the finished-transaction memory, the heuristic outcomes, and the
 // in-doubt set: every PREPARED without a later outcome. The in-doubt
 // transactions re-take their locks before Handle(Recovered) returns, so the
 // driver serves no request that could slip past them.
@@ -14,12 +15,23 @@ namespace shardkit::txn {
 
 Status Participant::OnRecovered(const Recovered& r, std::vector<Action>* out) {
   if (recovered_) return Status::Internal("participant: Recovered delivered twice");
-  Lsn last = 0;
+  if (r.snapshot_lsn >= r.next_lsn) {
+    return Status::IoError("snapshot lsn " + std::to_string(r.snapshot_lsn) +
+                           " is not below the next lsn " + std::to_string(r.next_lsn));
+  }
+  if (!r.snapshot.empty()) {
+    SK_RETURN_IF_ERROR(LoadSnapshot(r.snapshot, r.snapshot_lsn));
+  } else if (r.snapshot_lsn != 0) {
+    return Status::IoError("snapshot lsn " + std::to_string(r.snapshot_lsn) +
+                           " given without a snapshot");
+  }
+  Lsn last = r.snapshot_lsn;
   for (const LogEntry& e : r.records) {
     if (e.lsn <= last || e.lsn >= r.next_lsn) {
-      return Status::IoError("log record lsn " + std::to_string(e.lsn) +
-                             " is out of order (previous " + std::to_string(last) + ", next " +
-                             std::to_string(r.next_lsn) + ")");
+      return Status::IoError(
+          "log record lsn " + std::to_string(e.lsn) + " is out of order (previous " +
+          (last == r.snapshot_lsn && r.snapshot_lsn != 0 ? "the snapshot's " : "") +
+          std::to_string(last) + ", next " + std::to_string(r.next_lsn) + ")");
     }
     last = e.lsn;
     Status s = Replay(e);
@@ -41,6 +53,7 @@ Status Participant::OnRecovered(const Recovered& r, std::vector<Action>* out) {
     ArmInquiry(txid, b, options_.inquire_initial_ms, out);
   }
   for (auto& [txid, h] : heuristics_) ReportHeuristic(txid, h, out);
+  pristine_ = true;
   return Status::Ok();
 }
 

@@ -18,6 +18,8 @@ Status StatusFromErrorReply(const ErrorReply& reply) {
       return Status::Unavailable(std::move(message));
     case ErrorCode::kPermission:
       return Status::Permission(std::move(message));
+    case ErrorCode::kRefused:
+      return Status::Negative(std::move(message));
     case ErrorCode::kInternal:
       break;
   }
@@ -40,6 +42,9 @@ ErrorReply ErrorReplyFromStatus(const Status& status) {
       break;
     case Code::kPermission:
       code = ErrorCode::kPermission;
+      break;
+    case Code::kNegative:
+      code = ErrorCode::kRefused;
       break;
     default:
       break;

@@ -86,7 +86,7 @@ struct Log {
       ++next;
     }
   }
-  Recovered Recover() const { return Recovered{entries, next}; }
+  Recovered Recover() const { return Recovered{entries, next, {}, 0}; }
 };
 
 }  // namespace txntest

@@ -52,19 +52,45 @@ TEST_CASE("a direct write to a key a transaction holds is refused as temporary",
   CHECK(a.Appends().empty());
 }
 
-TEST_CASE("a PREPARE on a key with a direct write in flight votes no", "[txn][direct]") {
+TEST_CASE("a PREPARE on a key with a direct write in flight waits for it", "[txn][direct]") {
+  // The direct write is decided: it only waits for its fsync. Refusing the
+  // PREPARE would abort a client's next transaction for no reason.
   Fixture f;
   f.log.Take(Deliver(f.p, "cli", wire::PutRequest{"k", "v"}));
   Out a =
-      Deliver(f.p, "coord", wire::Prepare{"t", {"c"}, {"p"}, {CheckAbsent("k"), Put("k", "x")}});
-  auto vote = a.One<wire::Vote>("coord");
+      Deliver(f.p, "coord", wire::Prepare{"t", {"c"}, {"p"}, {CheckEq("k", "v"), Put("k", "x")}});
+  CHECK(a.Sends() == 0);
+  CHECK(a.Appends().empty());
+  // Once the write is durable the PREPARE runs, and its check sees the write.
+  Out b = Feed(f.p, LogDurable{1});
+  CHECK(b.One<wire::PutReply>("cli").lsn == 1);
+  REQUIRE(b.Appends().size() == 1);
+  f.log.Take(b);
+  auto vote = Feed(f.p, LogDurable{2}).One<wire::Vote>("coord");
+  CHECK(vote.vote == wire::VoteKind::kYes);
+}
+
+TEST_CASE("a PREPARE blocked by an undecided transaction still votes no at once", "[txn][direct]") {
+  Fixture f;
+  f.log.Take(Deliver(f.p, "coord", wire::Prepare{"t1", {"c"}, {"p"}, {Put("k", "1")}}));
+  f.log.Take(Feed(f.p, LogDurable{1}));  // t1 prepared: in doubt, undecided
+  auto vote = Deliver(f.p, "coord", wire::Prepare{"t2", {"c"}, {"p"}, {Put("k", "2")}})
+                  .One<wire::Vote>("coord");
   CHECK(vote.vote == wire::VoteKind::kNo);
-  CHECK(vote.reason == "key 'k' has a direct write in flight");
-  Feed(f.p, LogDurable{1});
-  // Once applied the key is free again.
-  CHECK(Deliver(f.p, "coord", wire::Prepare{"t2", {"c"}, {"p"}, {CheckEq("k", "v"), Put("k", "x")}})
-            .Appends()
-            .size() == 1);
+  CHECK(vote.reason == "key 'k' is locked by transaction t1");
+}
+
+TEST_CASE("a PREPARE behind a committing transaction waits for its COMMITTED record",
+          "[txn][direct]") {
+  Fixture f;
+  f.log.Take(Deliver(f.p, "coord", wire::Prepare{"t1", {"c"}, {"p"}, {Put("k", "1")}}));
+  f.log.Take(Feed(f.p, LogDurable{1}));
+  f.log.Take(Deliver(f.p, "coord", wire::Commit{"t1"}));  // COMMITTED appended at 2
+  Out a = Deliver(f.p, "coord", wire::Prepare{"t2", {"c"}, {"p"}, {CheckEq("k", "1")}});
+  CHECK(a.Sends() == 0);
+  Out b = Feed(f.p, LogDurable{2});
+  CHECK(b.One<wire::Ack>("coord").txid == "t1");
+  CHECK(b.One<wire::Vote>("coord").vote == wire::VoteKind::kReadOnly);
 }
 
 TEST_CASE("get reads committed state without locks", "[txn][direct]") {

@@ -226,7 +226,7 @@ TEST_CASE("recovery refuses inconsistent logs", "[txn][participant][recovery]") 
   const auto recover = [](std::vector<LogEntry> records, Lsn next) {
     Participant p;
     std::vector<Action> out;
-    return p.Handle(Recovered{std::move(records), next}, &out);
+    return p.Handle(Recovered{std::move(records), next, {}, 0}, &out);
   };
   const uint8_t committed = static_cast<uint8_t>(RecordType::kCommitted);
   Status s = recover({{1, committed, EncodeRecord(TxidRecord{"t"})}}, 2);

@@ -177,3 +177,26 @@ TEST_CASE("a count that fits the bytes but not the element size is rejected", "[
         "LOCATE_REQUEST body: length prefix at offset 5 claims 1000 elements of at least 8 bytes "
         "but only 1000 bytes remain");
 }
+
+TEST_CASE("a vector of structs grows with the bytes present, not the count claimed",
+          "[wire][alloc]") {
+  // A SUBMIT claiming as many ops as its 1 MiB could hold at 17 bytes each,
+  // whose bytes then run out after one op: sizing the vector from the claim
+  // would allocate ~61,000 ops (about 4 MiB) before failing.
+  std::string frame(1, '\x01');
+  AppendLittle(&frame, 0, 8);  // txid ""
+  const size_t room = size_t{1} << 20;
+  AppendLittle(&frame, room / Op::kMinWireBytes, 8);       // ops count: fits the bytes left
+  frame += std::string(Op::kMinWireBytes, '\0');           // one op (kind 0, "", "")
+  frame += std::string(room - Op::kMinWireBytes, '\xff');  // then a huge key length
+  Submit out;
+  Status s;
+  size_t largest = 0;
+  {
+    AllocationTracker tracker;
+    s = DecodeBody(frame, &out);
+    largest = tracker.largest();
+  }
+  CHECK(s.code() == Code::kDataError);
+  CHECK(largest < kSmall);
+}

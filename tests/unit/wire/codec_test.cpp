@@ -175,7 +175,8 @@ TEST_CASE("error replies map to the status a user should see", "[wire][messages]
         Case{ErrorCode::kInternal, Code::kInternal}, Case{ErrorCode::kNotPrimary, Code::kTemporary},
         Case{ErrorCode::kUnavailable, Code::kUnavailable},
         Case{ErrorCode::kTemporary, Code::kTemporary},
-        Case{ErrorCode::kPermission, Code::kPermission}}) {
+        Case{ErrorCode::kPermission, Code::kPermission},
+        Case{ErrorCode::kRefused, Code::kNegative}}) {
     const Status s = StatusFromErrorReply({static_cast<uint16_t>(c.code), "why"});
     CHECK(s.code() == c.status);
     CHECK(s.message() == std::string(ErrorCodeName(c.code)) + ": why");
@@ -188,6 +189,8 @@ TEST_CASE("error replies map to the status a user should see", "[wire][messages]
         static_cast<uint16_t>(ErrorCode::kBadRequest));
   CHECK(ErrorReplyFromStatus(Status::Temporary("x")).code ==
         static_cast<uint16_t>(ErrorCode::kTemporary));
+  CHECK(ErrorReplyFromStatus(Status::Negative("not in doubt")).code ==
+        static_cast<uint16_t>(ErrorCode::kRefused));
   CHECK(ErrorReplyFromStatus(Status::IoError("disk")) ==
         ErrorReply{static_cast<uint16_t>(ErrorCode::kInternal), "disk"});
 }

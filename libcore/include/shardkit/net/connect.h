@@ -19,13 +19,18 @@ struct ConnectOptions {
   std::string curve_secret_file;
   std::chrono::milliseconds timeout{1000};  // per try, used by Client
   int retries = 2;                          // resends after the first try, used by Client
+  // ZMQ_IMMEDIATE: queue messages only to a completed connection, so a
+  // client sees a dead server as a timeout. Daemons talking to peers turn
+  // it off, so the first message to a peer waits for the connection (up to
+  // the high-water mark) instead of being dropped and resent later.
+  bool immediate = true;
 };
 
 // Returns a socket of `type` connected to options.endpoint, with the
-// baseline and ZMQ_IMMEDIATE (messages are only queued to a completed
-// connection, so nothing piles up for a peer that is down or refuses our
-// key). Connecting is asynchronous: success means the options were good,
-// not that the server is up.
+// baseline and, unless options.immediate is false, ZMQ_IMMEDIATE (messages
+// are only queued to a completed connection, so nothing piles up for a peer
+// that is down or refuses our key). Connecting is asynchronous: success means the options were
+// good, not that the server is up.
 //
 // Errors: Usage for a bad endpoint or server key, or a client secret
 // without a server key; ReadSecretFile's errors; Internal otherwise.

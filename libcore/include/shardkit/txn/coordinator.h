@@ -9,8 +9,15 @@
 // ring's endpoint for the key's node).
 //
 // Driving it (txcoord serve), beyond core.h's contract:
-//   - Startup: Handle(Recovered{records, last_lsn + 1}) re-drives every
-//     decision without END (COMMIT sends come out of that call).
+//   - Startup: Handle(Recovered{records, last_lsn + 1, snapshot bytes,
+//     snapshot lsn}) (no snapshot: empty bytes, lsn 0; records: only those
+//     after the snapshot) re-drives every decision without END (COMMIT sends
+//     come out of that call).
+//   - Snapshots (DESIGN.md §6 rule 7), on a background thread, never on the
+//     live core: pick L <= the durable LSN, build a fresh Coordinator with
+//     the same options, Handle(Recovered{durable records in (S, L], L + 1,
+//     snapshot S's bytes, S}) on it, ExportState(), write the bytes as the
+//     snapshot at L, and only then delete the log up to L (snapshot.h).
 //   - options.tag: unique per process start, e.g. 16 random hex digits from
 //     getrandom(2). options.endpoints: what participants can connect to.
 //   - Router: a pure function of the key (ring lookup -> node endpoint).
@@ -147,6 +154,20 @@ class Coordinator {
   // waits for the log.
   bool Idle() const { return live_.empty() && ack_waits_.empty(); }
 
+  // The state that Handle(Recovered) rebuilt, as a snapshot (snapshot.h) of
+  // LSN next_lsn - 1 of that Recovered: the decisions without END (to
+  // re-drive), the remembered committed client txids and decisions, and the
+  // heuristic mismatches. Recovering from it plus the records after it
+  // rebuilds exactly what replaying the whole log would; counters (stats())
+  // are not part of it.
+  //
+  // Defined only on a core that has handled nothing but one successful
+  // Recovered (a fresh "shadow" core built to make the snapshot); on any
+  // other core it returns Internal, since such a core holds state that
+  // replay would not rebuild (aborts remembered in memory only, decisions
+  // not yet durable).
+  Result<std::string> ExportState() const;
+
  private:
   enum class VoteState : uint8_t { kNone, kYes, kNo, kReadOnly };
   struct Branch {
@@ -187,6 +208,8 @@ class Coordinator {
   void OnHeuristicReport(const Peer& from, uint64_t rid, const wire::HeuristicReport& m,
                          std::vector<Action>* out);
   Status OnRecovered(const Recovered& r, std::vector<Action>* out);
+  // coordinator_snapshot.cpp.
+  Status LoadSnapshot(std::string_view bytes, Lsn lsn);
   void Arm(const std::string& txid, Txn& t, uint32_t delay_ms, std::vector<Action>* out);
   void Remember(const std::string& client_txid, const std::string& txid, Remembered r);
   Lsn Append(RecordType type, std::string payload, bool force, std::vector<Action>* out);
@@ -194,6 +217,7 @@ class Coordinator {
   CoordinatorOptions options_;
   Router router_;
   bool recovered_ = false;
+  bool pristine_ = false;  // recovered, and has handled nothing else since
   Lsn next_lsn_ = 1;
   Lsn durable_lsn_ = 0;
   TimerId next_timer_ = 1;
@@ -210,6 +234,9 @@ class Coordinator {
   std::unordered_map<std::string, wire::TxOutcome> decided_;
   std::deque<std::pair<std::string, std::string>> memory_order_;  // (client txid, txid)
   std::vector<HeuristicReportInfo> heuristics_;
+  // While pristine_: the decisions without END that recovery found, as
+  // logged (ExportState writes them back verbatim).
+  std::map<std::string, CommitDecisionRecord> replayed_open_;
   CoordinatorStats stats_;
 };
 

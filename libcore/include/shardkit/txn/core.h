@@ -9,7 +9,8 @@
 // (tests/sim); both run the same core:
 //
 //   std::vector<txn::Action> actions;
-//   Status s = core.Handle(txn::Recovered{records, next_lsn}, &actions);  // first, always
+//   Status s = core.Handle(txn::Recovered{records, next_lsn, snapshot, snapshot_lsn},
+//                          &actions);               // first, always
 //   for (;;) {
 //     actions.clear();
 //     s = core.Handle(next_event, &actions);   // a message, a timer, LogDurable, ...
@@ -19,8 +20,12 @@
 // THE DRIVER CONTRACT
 //
 //  1. Recovered is the first event, exactly once, even for an empty log. It
-//     carries every record the core ever appended that survived (see 3), in
-//     LSN order, and the LSN the next append will get.
+//     carries the newest snapshot the core's ExportState made (if any) and
+//     every record the core ever appended after it that survived (see 3),
+//     in LSN order, and the LSN the next append will get. Snapshots are made
+//     off the live core, by replaying the durable log into a fresh core
+//     (snapshot.h); the log up to a snapshot may be deleted once the
+//     snapshot is durable.
 //  2. Events are handled one at a time; the actions of one Handle call are
 //     performed in the order given, before the next event is handled.
 //  3. AppendLog{lsn, type, payload, force}: append the record to the log at
@@ -45,8 +50,9 @@
 //     unknown timer is harmless (the core ignores ids it no longer expects).
 //  7. Resolved{txid, outcome} is a notification (metrics, logs, the
 //     simulator's checkers): nothing needs doing.
-//  8. A non-ok Status from Handle: for Recovered it means the log is corrupt
-//     or inconsistent (refuse to start, exit 74); for OperatorResolve it is
+//  8. A non-ok Status from Handle: for Recovered it means the log or the
+//     snapshot is corrupt or inconsistent (IoError: refuse to start, exit
+//     74; Config and Internal are the driver's own bugs); for OperatorResolve it is
 //     the operator's error to print; other events always return ok (a bad
 //     message is answered with an ErrorReply Send, not an error).
 //
@@ -94,17 +100,23 @@ struct LogEntry {
 
 // ---- events ---------------------------------------------------------------
 
-// The core's log, as recovery found it. It must be the whole log: the cores
-// take no snapshots yet. A participant that is given a snapshot-truncated
-// log cannot rebuild its store or its in-doubt set, and one whose log lacks
-// a PREPARED that a later COMMITTED needs refuses to start (IoError).
+// The core's durable state, as recovery found it: the newest snapshot (if
+// any) and every log record after it. The core loads the snapshot first,
+// then replays the records, and ends up exactly where replaying the whole
+// log would have left it (snapshot.h defines the snapshot that way). A log
+// that lacks a PREPARED which a later COMMITTED needs is refused (IoError),
+// and so is any malformed snapshot.
 struct Recovered {
-  std::vector<LogEntry> records;  // increasing LSNs
+  std::vector<LogEntry> records;  // increasing LSNs, all > snapshot_lsn
   Lsn next_lsn = 1;               // the LSN of the next append (> every record's)
-  // The newest snapshot (ExportState of a core that replayed every record
-  // up to snapshot_lsn), or empty for none; records then start after it.
+  // The bytes a fresh core's ExportState() returned (snapshot.h), empty for
+  // none. It must be of the same role (participant or coordinator) and say
+  // it is of snapshot_lsn, which must be below next_lsn; without a snapshot,
+  // snapshot_lsn must be 0.
+  // (Set all four fields: `Recovered{records, next_lsn}` still compiles but
+  // -Wextra flags the missing initializers.)
   std::string snapshot;
-  Lsn snapshot_lsn = 0;
+  Lsn snapshot_lsn = 0;  // the snapshot includes every record up to this LSN
 };
 
 // A decoded message. For the coordinator, VOTE, ACK and ONE_PHASE_RESULT must

@@ -10,10 +10,11 @@
 // refused with ErrorReply{kTemporary} while a transaction holds the key.
 //
 // Driving it (txpart serve), beyond core.h's contract:
-//   - Startup: open the WAL, collect every surviving record as a LogEntry
-//     (type byte, payload), Handle(Recovered{records, last_lsn + 1}), perform
-//     the actions, and only then start reading the sockets: in-doubt
-//     transactions have re-taken their locks by then.
+//   - Startup: open the WAL, read the newest snapshot (its bytes and LSN S;
+//     none: empty and 0), collect every surviving record after S as a
+//     LogEntry (type byte, payload), Handle(Recovered{records, last_lsn + 1,
+//     snapshot bytes, S}), perform the actions, and only then start reading
+//     the sockets: in-doubt transactions have re-taken their locks by then.
 //   - Peers: `to` addresses are participant addresses and coordinator
 //     endpoints (from PREPARE) or reply handles (a `from` you gave it).
 //     Keep one DEALER per address you connect to; answer replies on the
@@ -24,9 +25,15 @@
 //   - txpart prepared / status: Branches(), Heuristics(), locks(), stats().
 //     The core has no clock: record when you first see a txid in
 //     Branches() to show its age.
-//   - Snapshots: Recovered replays the whole log. A snapshot must keep every
-//     PREPARED record of a transaction still in Branches() (see limits in
-//     Recovered's comment).
+//   - Snapshots (DESIGN.md §6 rule 7), on a background thread, never on the
+//     live core: pick L <= the durable LSN, build a fresh Participant with
+//     the same options, Handle(Recovered{durable records in (S, L], L + 1,
+//     snapshot S's bytes, S}) on it, ExportState(), write the bytes as the
+//     snapshot at L (wal::WriteSnapshot; split into entries of at most
+//     kMaxSnapshotEntryBytes and concatenate them again when reading), and
+//     only then delete the WAL up to L. snapshot.h has the format; the live
+//     core is never paused. The shadow holds a second copy of the state
+//     while it works.
 //
 // Timing. The participant asks the coordinator about an in-doubt
 // transaction (INQUIRE) first after inquire_initial_ms, then with doubling
@@ -155,6 +162,24 @@ class Participant {
   // unreported heuristic. Such a participant has no timer armed.
   bool Idle() const;
 
+  // The state that Handle(Recovered) rebuilt, as a snapshot (snapshot.h) of
+  // LSN next_lsn - 1 of that Recovered: the store, the in-doubt (PREPARED)
+  // transactions with their ops, coordinator and participants, the
+  // heuristic outcomes (all to be reported again), and the finished-
+  // transaction memory (so a duplicate COMMIT_ONE_PHASE or PREPARE after a
+  // restart is still answered from memory). Recovering from it plus the
+  // records after it rebuilds exactly what replaying the whole log would.
+  // Counters (stats()) are not part of it: replay does not rebuild them.
+  //
+  // Defined only on a core that has handled nothing but one successful
+  // Recovered (a fresh "shadow" core built to make the snapshot): any other
+  // event gives the core state that replay would not rebuild (unlogged
+  // unilateral aborts, records not yet durable), so ExportState then returns
+  // Internal. Internal also if an item is too large to load back (a single
+  // transaction over wire::kMaxMessageBytes, which its own log record could
+  // not have carried either).
+  Result<std::string> ExportState() const;
+
  private:
   struct Branch {
     BranchState state = BranchState::kPreparing;
@@ -226,6 +251,22 @@ class Participant {
   // participant_recovery.cpp.
   Status OnRecovered(const Recovered& r, std::vector<Action>* out);
   Status Replay(const LogEntry& e);
+  // participant_snapshot.cpp: the state of a fresh core from a snapshot.
+  Status LoadSnapshot(std::string_view bytes, Lsn lsn);
+
+  // participant_deferred.cpp: requests that wait for a decided lock holder.
+  // True when every key of `ops` that is unavailable (locked by another
+  // transaction, or with a direct write in flight) is held by a holder whose
+  // outcome is already decided and only waits for its record to be durable
+  // (COMMITTING, ONE_PHASE, a direct write), and at least one is. Such a
+  // request is deferred, not refused: the holder releases within one fsync,
+  // and it waits for nothing itself, so no deadlock can form.
+  bool BlockedOnlyByDecided(const std::string& txid, const std::vector<wire::Op>& ops) const;
+  // Queues `msg` from `from` to be handled again after the next LogDurable.
+  // False when the queue is full (the caller refuses instead).
+  bool Defer(const Peer& from, uint64_t rid, Message msg);
+  // Re-handles every deferred request (after LogDurable released locks).
+  void RetryDeferred(std::vector<Action>* out);
 
   // participant_direct.cpp: get, put, del, scan.
   void OnGet(const Peer& from, uint64_t rid, const wire::GetRequest& m, std::vector<Action>* out);
@@ -243,6 +284,7 @@ class Participant {
 
   ParticipantOptions options_;
   bool recovered_ = false;
+  bool pristine_ = false;  // recovered, and has handled nothing else since
   Lsn next_lsn_ = 1;
   Lsn durable_lsn_ = 0;
   TimerId next_timer_ = 1;
@@ -254,6 +296,13 @@ class Participant {
   std::unordered_map<TimerId, std::string> inquiry_timers_;    // -> txid
   std::unordered_map<TimerId, std::string> heuristic_timers_;  // -> txid
   std::map<std::string, Heuristic> heuristics_;
+  // Requests waiting for a decided lock holder (BlockedOnlyByDecided).
+  struct DeferredRequest {
+    Peer from;
+    uint64_t request_id = 0;
+    Message msg;
+  };
+  std::vector<DeferredRequest> deferred_;
   // Keys with a direct write appended but not yet durable, and how many.
   std::map<std::string, uint32_t, std::less<>> direct_pending_;
   // Finished transactions, oldest first for eviction.

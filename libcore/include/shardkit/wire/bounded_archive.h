@@ -12,6 +12,9 @@
 //   - a std::vector<T> count must also be <= bytes left / MinWireBytes<T>(),
 //     which caps the allocation at about sizeof(T)/MinWireBytes<T> times the
 //     frame size (4x for strings) instead of 32x;
+//   - a vector of structs is not sized from its count at all: it grows as
+//     its elements decode (after a small reserve), so a count that lies
+//     costs nothing before the bytes run out;
 //   - reads past the end, a bad endianness byte and a bool other than 0 or 1
 //     are rejected.
 //
@@ -25,6 +28,7 @@
 // one.
 #pragma once
 
+#include <algorithm>
 #include <cereal/archives/portable_binary.hpp>
 #include <cereal/cereal.hpp>
 #include <cstddef>
@@ -45,17 +49,25 @@ template <class T, class A>
 struct IsLengthPrefixed<std::vector<T, A>> : std::true_type {};
 
 // The fewest bytes one T can occupy on the wire: its size for numbers, the
-// size tag for strings and vectors, and one byte for anything else.
+// size tag for strings and vectors, T::kMinWireBytes for a struct that
+// declares it, and one byte for anything else.
 template <class T>
 constexpr size_t MinWireBytes() {
   if constexpr (std::is_arithmetic_v<T>) {
     return sizeof(T);
   } else if constexpr (IsLengthPrefixed<T>::value) {
     return sizeof(cereal::size_type);
+  } else if constexpr (requires { T::kMinWireBytes; }) {
+    return T::kMinWireBytes;
   } else {
     return 1;
   }
 }
+
+// Elements reserved up front for a vector of structs; beyond that it grows
+// as elements actually decode, so memory follows the bytes really present,
+// not the count a sender claims.
+inline constexpr size_t kMaxVectorReserve = 1024;
 
 class BoundedInputArchive
     : public cereal::InputArchive<BoundedInputArchive, cereal::AllowEmptyClassElision> {
@@ -138,11 +150,16 @@ requires(!std::is_same_v<T, bool>) void CEREAL_LOAD_FUNCTION_NAME(BoundedInputAr
   const size_t at = ar.offset();
   ar(cereal::make_size_tag(count));
   ar.CheckCount(at, count, MinWireBytes<T>());
-  vec.resize(static_cast<size_t>(count));
   if constexpr (std::is_arithmetic_v<T>) {
+    vec.resize(static_cast<size_t>(count));
     ar.LoadBytes(vec.data(), vec.size() * sizeof(T), sizeof(T));
   } else {
-    for (auto& element : vec) ar(element);
+    vec.clear();
+    vec.reserve(std::min<size_t>(static_cast<size_t>(count), kMaxVectorReserve));
+    for (cereal::size_type i = 0; i < count; ++i) {
+      vec.emplace_back();
+      ar(vec.back());
+    }
   }
 }
 

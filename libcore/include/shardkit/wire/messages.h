@@ -100,6 +100,7 @@ enum class OpKind : uint8_t {
 // One operation. Checks and gets see the state before the transaction;
 // puts and dels apply in op order.
 struct Op {
+  static constexpr size_t kMinWireBytes = 1 + 8 + 8;  // kind, two size tags
   OpKind kind = OpKind::kPut;
   std::string key;    // 1..kMaxKeyBytes raw bytes
   std::string value;  // put: the new value; check_eq: the expected one; else ""
@@ -113,6 +114,7 @@ struct Op {
 
 // The result of one get (or one key of a GetRequest).
 struct ReadResult {
+  static constexpr size_t kMinWireBytes = 8 + 1 + 8;  // size tag, found, size tag
   std::string key;
   bool found = false;
   std::string value;  // "" when !found
@@ -394,14 +396,14 @@ struct AdminReply {
 
 // The Status a client should see for `reply`: kBadRequest -> DataError,
 // kNotPrimary and kTemporary -> Temporary, kUnavailable and kUnsupported ->
-// Unavailable, kPermission -> Permission, kInternal and unknown codes ->
-// Internal. The message is "<code name>: <reason>". Never returns ok.
+// Unavailable, kPermission -> Permission, kRefused -> Negative, kInternal and
+// unknown codes -> Internal. The message is "<code name>: <reason>". Never returns ok.
 Status StatusFromErrorReply(const ErrorReply& reply);
 
 // The ErrorReply a server should send for a failed `status` (must not be ok):
 // DataError, Usage, NoInput -> kBadRequest; Temporary -> kTemporary;
-// Unavailable -> kUnavailable; Permission -> kPermission; anything else ->
-// kInternal. The reason is the status message.
+// Unavailable -> kUnavailable; Permission -> kPermission; Negative ->
+// kRefused; anything else -> kInternal. The reason is the status message.
 ErrorReply ErrorReplyFromStatus(const Status& status);
 
 // Checks the invariants DecodeBody cannot know: names and endpoints have the

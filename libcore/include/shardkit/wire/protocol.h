@@ -67,6 +67,7 @@ enum class ErrorCode : uint16_t {
   kUnavailable = 5,  // the service cannot answer now (e.g. shutting down)
   kTemporary = 6,    // a timeout or transient condition; retry may help
   kPermission = 7,   // the request is not allowed for this client
+  kRefused = 8,      // a negative answer: not in doubt, already decided (exit 1)
 };
 
 // Size of the fixed header frame: 'S' 'K' version(1) type(2) flags(2) id(8).
@@ -192,6 +193,8 @@ constexpr std::string_view ErrorCodeName(ErrorCode code) {
       return "temporary failure";
     case ErrorCode::kPermission:
       return "permission denied";
+    case ErrorCode::kRefused:
+      return "refused";
   }
   return "unknown error";
 }
