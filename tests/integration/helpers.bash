@@ -40,20 +40,27 @@ make_ring() {
   ringctl add "$1" d tcp://127.0.0.1:7104 --zone r3
 }
 
-# --help parsing shared by the completion and man-page drift tests.
+# --help parsing shared by the completion and man-page drift tests. They
+# check every tool in $TOOLS; the functions below read the tool in $TOOL.
+TOOLS="ringctl txpart txcoord"
+TOOL=ringctl
 
-# Runs `ringctl --help` and every `ringctl VERB --help` once per file.
+# Runs `TOOL --help` and every `TOOL VERB --help` once per file, per tool.
 cache_help() {
   export HELP_CACHE=$BATS_FILE_TMPDIR/help
-  mkdir -p "$HELP_CACHE"
-  ringctl --help >"$HELP_CACHE/ringctl"
-  local verb
-  for verb in $(help_verbs); do ringctl "$verb" --help >"$HELP_CACHE/verb-$verb"; done
+  local tool verb
+  for tool in $TOOLS; do
+    mkdir -p "$HELP_CACHE/$tool"
+    "$SHARDKIT_BIN/$tool" --help >"$HELP_CACHE/$tool/main"
+    for verb in $(TOOL=$tool help_verbs); do
+      "$SHARDKIT_BIN/$tool" "$verb" --help >"$HELP_CACHE/$tool/verb-$verb"
+    done
+  done
 }
 
-# The verbs that `ringctl --help` lists, one per line.
+# The verbs that `TOOL --help` lists, one per line.
 help_verbs() {
-  awk '/^Verbs:/ { on = 1; next } on && NF == 0 { exit } on { print $1 }' "$HELP_CACHE/ringctl"
+  awk '/^Verbs:/ { on = 1; next } on && NF == 0 { exit } on { print $1 }' "$HELP_CACHE/$TOOL/main"
 }
 
 # The long flags of verb $1, one per line. cxxopts prints an option line as
@@ -61,7 +68,7 @@ help_verbs() {
 # is taken from the option column only, because a description may name
 # another verb's flag ("failure zone, for --replicas placement").
 verb_flags() {
-  sed -nE 's/^  (-[[:alnum:]], |    )(--[[:alnum:]][[:alnum:]-]*).*/\2/p' "$HELP_CACHE/verb-$1" |
+  sed -nE 's/^  (-[[:alnum:]], |    )(--[[:alnum:]][[:alnum:]-]*).*/\2/p' "$HELP_CACHE/$TOOL/verb-$1" |
     { grep -vx -- '--args' || true; }
 }
 
@@ -71,4 +78,13 @@ common_flags() {
   verbs=$(help_verbs)
   for verb in $verbs; do verb_flags "$verb"; done |
     sort | uniq -c | awk -v n="$(wc -l <<<"$verbs")" '$1 == n { print $2 }'
+}
+
+# Runs check function $1 for every tool in $TOOLS, with TOOL set, and fails
+# if it failed for any of them (after running it for all).
+for_each_tool() {
+  local failed=0
+  for TOOL in $TOOLS; do "$@" || failed=1; done
+  TOOL=ringctl
+  return $failed
 }

@@ -1,18 +1,21 @@
 #!/usr/bin/env bats
-# ringctl(1) follows ringctl itself (DESIGN.md §9: every verb is documented
-# in the tool's man page). Every verb that `ringctl --help` lists must have
-# its own section under VERBS, and every long flag that `ringctl VERB --help`
-# prints must be defined there (or under COMMON OPTIONS, for the flags every
-# verb has); and the page documents no verb that ringctl does not have.
+# Each tool's man page follows the tool itself (DESIGN.md §9: every verb is
+# documented in the tool's man page). For every tool in $TOOLS, every verb
+# that `TOOL --help` lists must have its own section under VERBS of TOOL(1),
+# and every long flag that `TOOL VERB --help` prints must be defined there
+# (or under COMMON OPTIONS, for the flags every verb has); and the page
+# documents no verb that the tool does not have.
 load helpers
 
 setup() {
   common_setup
-  MAN=${SHARDKIT_SOURCE:-$BATS_TEST_DIRNAME/../..}/man/ringctl.1.scd
+  src=${SHARDKIT_SOURCE:-$BATS_TEST_DIRNAME/../..}
 }
 teardown() { common_teardown; }
 
 setup_file() { cache_help; }
+
+man_file() { MAN=$src/man/$TOOL.1.scd; }
 
 # The lines of section "# $1", or of its subsection "## $2" when given.
 section() {
@@ -28,25 +31,35 @@ defines_flag() {
   grep -qE -- "^\*(-[[:alnum:]]\*, \*)?$1\*( |\$)" <<<"$2"
 }
 
-@test "the man page source exists and names ringctl(1)" {
-  [ -f "$MAN" ]
-  head -n 1 "$MAN" | grep -q '^ringctl(1)'
+check_exists() {
+  man_file
+  [ -f "$MAN" ] || { echo "missing $MAN"; return 1; }
+  head -n 1 "$MAN" | grep -q "^$TOOL(1)" || { echo "$MAN does not start with $TOOL(1)"; return 1; }
 }
 
-@test "every verb has a section under VERBS and a SYNOPSIS line" {
+@test "each tool's man page source exists and names the tool" {
+  for_each_tool check_exists
+}
+
+check_verbs() {
+  man_file
   local verb problems=''
   for verb in $(help_verbs); do
     grep -qx "## $verb" <<<"$(sed -n '/^# VERBS$/,/^# [^#]/p' "$MAN")" ||
       problems+="verb '$verb' has no '## $verb' section under VERBS"$'\n'
-    section SYNOPSIS | grep -qF "*ringctl $verb*" ||
+    section SYNOPSIS | grep -qF "*$TOOL $verb*" ||
       problems+="verb '$verb' is not in SYNOPSIS"$'\n'
   done
-  echo -n "$problems"
-  [ -z "$problems" ]
+  [ -z "$problems" ] || { sed "s|^|$TOOL(1): |" <<<"${problems%$'\n'}"; return 1; }
 }
 
-@test "every flag of every verb is defined in that verb's section" {
-  local verb flag common problems=''
+@test "every verb has a section under VERBS and a SYNOPSIS line" {
+  for_each_tool check_verbs
+}
+
+check_flags() {
+  man_file
+  local verb flag common body problems=''
   common=$(common_flags)
   [ -n "$common" ]
   for verb in $(help_verbs); do
@@ -60,15 +73,22 @@ defines_flag() {
     defines_flag "$flag" "$(section 'COMMON OPTIONS')" ||
       problems+="flag $flag is not defined under COMMON OPTIONS"$'\n'
   done
-  echo -n "$problems"
-  [ -z "$problems" ]
+  [ -z "$problems" ] || { sed "s|^|$TOOL(1): |" <<<"${problems%$'\n'}"; return 1; }
 }
 
-@test "the page documents no verb that ringctl does not have" {
+@test "every flag of every verb is defined in that verb's section" {
+  for_each_tool check_flags
+}
+
+check_no_extra() {
+  man_file
   local verb problems=''
   for verb in $(sed -n '/^# VERBS$/,/^# [^#]/s/^## //p' "$MAN"); do
-    help_verbs | grep -qx -- "$verb" || problems+="'## $verb' is not a verb of 'ringctl --help'"$'\n'
+    help_verbs | grep -qx -- "$verb" || problems+="'## $verb' is not a verb of '$TOOL --help'"$'\n'
   done
-  echo -n "$problems"
-  [ -z "$problems" ]
+  [ -z "$problems" ] || { sed "s|^|$TOOL(1): |" <<<"${problems%$'\n'}"; return 1; }
+}
+
+@test "each page documents no verb that its tool does not have" {
+  for_each_tool check_no_extra
 }
