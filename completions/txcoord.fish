@@ -45,6 +45,7 @@ complete -c txcoord -n '__txcoord_verb_is serve' -l curve-secret -r -F -d 'serve
 complete -c txcoord -n '__txcoord_verb_is serve' -l allow -r -F -d 'client public keys allowed with CURVE'
 complete -c txcoord -n '__txcoord_verb_is serve' -l insecure -d 'allow plaintext on a non-loopback address'
 complete -c txcoord -n '__txcoord_verb_is serve' -l vote-timeout -x -d 'abort when votes are missing after MS'
+complete -c txcoord -n '__txcoord_verb_is serve' -l snapshot-bytes -x -d 'take a snapshot each time the log grows by N bytes'
 
 # submit
 complete -c txcoord -n '__txcoord_verb_is submit' -l connect -x -d 'txcoord serve endpoint'

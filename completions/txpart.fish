@@ -28,7 +28,7 @@ function __txpart_args
             continue
         end
         switch $t
-            case --log-level --data --listen --advertise --curve-secret --allow --peer-key --inquire-initial --inquire-max --connect --server-key --timeout --retries --prefix --limit --clients --duration --keys --value-size
+            case --log-level --data --listen --advertise --curve-secret --allow --peer-key --inquire-initial --inquire-max --snapshot-bytes --connect --server-key --timeout --retries --prefix --limit --clients --duration --keys --value-size
                 set skip 1
             case '-?*'
             case '*'
@@ -75,6 +75,7 @@ complete -c txpart -n '__txpart_verb_is serve' -l insecure -d 'allow plaintext o
 complete -c txpart -n '__txpart_verb_is serve' -l peer-key -r -F -d 'CURVE public key of coordinators and peers'
 complete -c txpart -n '__txpart_verb_is serve' -l inquire-initial -x -d 'milliseconds in doubt before the first INQUIRE'
 complete -c txpart -n '__txpart_verb_is serve' -l inquire-max -x -d 'longest delay between INQUIREs'
+complete -c txpart -n '__txpart_verb_is serve' -l snapshot-bytes -x -d 'take a snapshot each time the log grows by N bytes'
 
 # get
 complete -c txpart -n '__txpart_verb_is get' -l connect -x -d 'server endpoint'

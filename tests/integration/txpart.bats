@@ -16,7 +16,8 @@ teardown() { common_teardown; }
 # (default a free loopback port); sets EP to the endpoint it bound and PID.
 start_serve() {
   local data=${1:-d} listen=${2:-'tcp://127.0.0.1:*'}
-  "$SHARDKIT_BIN/txpart" serve --data "$data" --listen "$listen" --log-level info 2>>serve.log &
+  shift 2 || shift $#
+  "$SHARDKIT_BIN/txpart" serve --data "$data" --listen "$listen" --log-level info "$@" 2>>serve.log &
   PID=$!
   PIDS+=("$PID")
   wait_for_line serve.log "msg=serving.*data=$data "
@@ -243,4 +244,22 @@ wait_exit() {
   grep -qx 'txpart.after-prepare-force' <<<"$output"
   [ -z "$(grep -v '^txpart\.\(before\|after\)-[a-z-]*$' <<<"$output")" ]
   [ "$(sort <<<"$output")" = "$output" ]
+}
+
+@test "snapshots: taken in the background while serving; a restart reads snapshot plus log tail" {
+  start_serve d 'tcp://127.0.0.1:*' --snapshot-bytes 4096
+  for i in $(seq 1 200); do echo "k$i v$i"; done >kv
+  while read -r k v; do txpart put --connect "$EP" "$k" "$v" >/dev/null; done <kv
+  wait_for_line serve.log 'msg="snapshot written"'
+  ls d/snap/*.snap >/dev/null
+  kill -9 "$PID"
+  wait_exit "$PID"
+  start_serve d "$EP"
+  # The restart replayed the snapshot and only the records after it.
+  recovered=$(grep 'msg=serving' serve.log | tail -n 1 | grep -o 'recovered_records=[0-9]*' | cut -d= -f2)
+  [ "$recovered" -lt 200 ]
+  run txpart get --connect "$EP" k1 k100 k200
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(printf 'k1\tv1\nk100\tv100\nk200\tv200')" ]
+  [ "$(txpart scan --connect "$EP" --prefix k | wc -l)" -eq 200 ]
 }

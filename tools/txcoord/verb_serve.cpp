@@ -79,7 +79,9 @@ int RunServe(const Tool& tool, const Verb& verb, int argc, char** argv) {
               cxxopts::value<std::string>(),
               "FILE|DIR")("insecure", "allow plaintext on a non-loopback address")(
       "vote-timeout", "abort a transaction whose votes are not all in after MS milliseconds",
-      cxxopts::value<uint32_t>()->default_value("2000"), "MS");
+      cxxopts::value<uint32_t>()->default_value("2000"),
+      "MS")("snapshot-bytes", "take a snapshot each time the log grows by this many bytes",
+            cxxopts::value<uint64_t>()->default_value("268435456"), "N");
   if (!p.Parse(argc, argv)) return 0;
   int rc = 0;
   if (!p.CheckArgCount(0, 0, &rc)) return rc;
@@ -106,6 +108,16 @@ int RunServe(const Tool& tool, const Verb& verb, int argc, char** argv) {
   no.key_for_endpoint = [&current](const std::string& endpoint) {
     return KeyFor(*current, endpoint);
   };
+  no.snapshot_bytes = p.Get<uint64_t>("snapshot-bytes");
+  if (no.snapshot_bytes == 0) return p.UsageError("--snapshot-bytes must be positive");
+  // Snapshots replay the log into a shadow coordinator with the same
+  // options (filled in below, before Run starts any compaction); it only
+  // recovers, so it never routes.
+  txn::CoordinatorOptions shadow_options;
+  no.compact = daemon::ShadowCompactor([&shadow_options] {
+    return std::make_unique<txn::Coordinator>(shadow_options,
+                                              [](std::string_view) { return std::string(); });
+  });
   auto node = daemon::Node::Open(std::move(no));
   if (!node.ok()) return cli::Fail(tool, node.status());
   daemon::Node& n = **node;
@@ -117,6 +129,7 @@ int RunServe(const Tool& tool, const Verb& verb, int argc, char** argv) {
                                     : std::vector<std::string>{n.listen_endpoint()};
   if (co.endpoints.empty()) return p.UsageError("--advertise needs at least one endpoint");
   if (Status s = txn::ValidateCoordinatorOptions(co); !s.ok()) return cli::Fail(tool, s);
+  shadow_options = co;
   std::string advertised;
   for (const std::string& ep : co.endpoints) advertised += (advertised.empty() ? "" : ",") + ep;
   txn::Coordinator core(co, MakeRouter(current));

@@ -38,7 +38,9 @@ int RunServe(const Tool& tool, const Verb& verb, int argc, char** argv) {
       "KEY|FILE")("inquire-initial", "milliseconds in doubt before the first INQUIRE",
                   cxxopts::value<uint32_t>()->default_value("3000"),
                   "MS")("inquire-max", "longest delay between INQUIREs, in milliseconds",
-                        cxxopts::value<uint32_t>()->default_value("30000"), "MS");
+                        cxxopts::value<uint32_t>()->default_value("30000"), "MS")(
+      "snapshot-bytes", "take a snapshot each time the log grows by this many bytes",
+      cxxopts::value<uint64_t>()->default_value("268435456"), "N");
   if (!p.Parse(argc, argv)) return 0;
   int rc = 0;
   if (!p.CheckArgCount(0, 0, &rc)) return rc;
@@ -62,6 +64,10 @@ int RunServe(const Tool& tool, const Verb& verb, int argc, char** argv) {
   if (p.Has("curve-secret")) options.listen.curve_secret_file = p.Get<std::string>("curve-secret");
   if (p.Has("allow")) options.listen.allow = p.Get<std::string>("allow");
   options.listen.insecure = p.Has("insecure");
+  options.snapshot_bytes = p.Get<uint64_t>("snapshot-bytes");
+  if (options.snapshot_bytes == 0) return p.UsageError("--snapshot-bytes must be positive");
+  options.compact =
+      daemon::ShadowCompactor([popts] { return std::make_unique<txn::Participant>(popts); });
   if (p.Has("peer-key")) {
     options.peer_key = p.Get<std::string>("peer-key");
     if (!net::IsZ85Key(options.peer_key)) {

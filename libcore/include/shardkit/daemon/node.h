@@ -88,6 +88,25 @@ struct NodeOptions {
 // Every failpoint name a Node of `role` hits, sorted.
 std::vector<std::string> KnownFailpoints(const std::string& role);
 
+// A NodeOptions::compact for a core type: a fresh core from make() (a
+// std::unique_ptr<Core>) is fed Recovered{snapshot, records} and exported
+// with ExportState(). It shares nothing with the live core.
+template <class Make>
+auto ShadowCompactor(Make make) {
+  return [make](const std::string& snapshot, txn::Lsn snapshot_lsn,
+                std::vector<txn::LogEntry> records) -> Result<std::string> {
+    auto core = make();
+    txn::Recovered r;
+    r.next_lsn = (records.empty() ? snapshot_lsn : records.back().lsn) + 1;
+    r.records = std::move(records);
+    r.snapshot = snapshot;
+    r.snapshot_lsn = snapshot_lsn;
+    std::vector<txn::Action> ignored;  // a shadow sends nothing
+    SK_RETURN_IF_ERROR(core->Handle(r, &ignored));
+    return core->ExportState();
+  };
+}
+
 // Starts a ZAP handler for CURVE allow lists that logs refusals (warn),
 // admissions (debug) and worker restarts (error).
 Result<net::ZapHandler> StartZap(zmq::context_t& context);
