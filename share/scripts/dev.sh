@@ -53,8 +53,8 @@ case "${1:-}" in
   demo)
     install_missing
     cmake --preset release >/dev/null
-    cmake --build --preset release --target ringctl -j "$(jobs)"
-    exec share/scripts/demo.sh build/release/tools
+    cmake --build --preset release --target ringctl txpart txcoord -j "$(jobs)"
+    exec bash share/scripts/demo.sh build/release/tools
     ;;
   test)
     install_missing

@@ -22,8 +22,8 @@
 : "${SHARDKIT_BIN:?SHARDKIT_BIN must name the directory of the tools}"
 : "${SHARDKIT_SOURCE:?SHARDKIT_SOURCE must name the source tree}"
 unset SHARDKIT_FAILPOINTS
-# shellcheck source=../integration/cluster.bash
-source "$SHARDKIT_SOURCE/tests/integration/cluster.bash"
+# shellcheck source=../../share/scripts/cluster.bash
+source "$SHARDKIT_SOURCE/share/scripts/cluster.bash"
 
 # Short protocol timers, so that in-doubt transactions resolve in about a
 # second. The first INQUIRE still comes after the coordinator's PREPARE

@@ -2,7 +2,7 @@
 # txcoord against a real 3-shard cluster on loopback (cluster.bash):
 # pipelines, conflicts, checks, gets, ring routing and reloads, bad input.
 load helpers
-load cluster
+load ../../share/scripts/cluster
 
 txcoord() { "$SHARDKIT_BIN/txcoord" "$@"; }
 txpart() { "$SHARDKIT_BIN/txpart" "$@"; }
