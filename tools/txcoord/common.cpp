@@ -33,18 +33,6 @@ Result<std::string> RandomHex(size_t n) {
   return out;
 }
 
-std::string_view OutcomeName(wire::TxOutcome outcome) {
-  switch (outcome) {
-    case wire::TxOutcome::kCommitted:
-      return "committed";
-    case wire::TxOutcome::kAborted:
-      return "aborted";
-    case wire::TxOutcome::kUnknown:
-      break;
-  }
-  return "unknown";
-}
-
 void PutSubmitResult(cli::Writer& w, bool json, const wire::SubmitResult& r) {
   if (!json) {
     cli::Record(w, false)

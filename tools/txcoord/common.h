@@ -7,6 +7,7 @@
 #include "shardkit/cli/output.h"
 #include "shardkit/cli/tool.h"
 #include "shardkit/status/status.h"
+#include "shardkit/txn/records.h"
 #include "shardkit/wire/messages.h"
 
 namespace txcoord {
@@ -14,8 +15,7 @@ namespace txcoord {
 // `n` random lowercase hex digits from getrandom(2). Internal on failure.
 shardkit::Result<std::string> RandomHex(size_t n);
 
-// "committed", "aborted" or "unknown".
-std::string_view OutcomeName(shardkit::wire::TxOutcome outcome);
+using shardkit::txn::OutcomeName;
 
 // Prints the result of one transaction, as `submit` does (see txcoord(1)):
 //   TSV:  txid<TAB>outcome<TAB>reason

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "shardkit/cli/log.h"
+#include "shardkit/txn/records.h"
 #include "shardkit/txn/script.h"
 
 namespace txpart {
@@ -42,18 +43,6 @@ std::string JoinKeys(const std::vector<std::string>& keys) {
     out += txn::EscapeField(k);
   }
   return out;
-}
-
-std::string OutcomeName(wire::TxOutcome o) {
-  switch (o) {
-    case wire::TxOutcome::kCommitted:
-      return "committed";
-    case wire::TxOutcome::kAborted:
-      return "aborted";
-    case wire::TxOutcome::kUnknown:
-      break;
-  }
-  return "unknown";
 }
 
 size_t RowBytes(const std::vector<std::string>& row) {
@@ -222,8 +211,8 @@ wire::AdminReply ServeAdmin::HeuristicsTable() const {
   for (const auto& h : core_.Heuristics()) {
     const auto chosen = h.committed ? wire::TxOutcome::kCommitted : wire::TxOutcome::kAborted;
     const bool mismatch = h.decided != wire::TxOutcome::kUnknown && h.decided != chosen;
-    t.rows.push_back({h.txid, OutcomeName(chosen), h.reported ? "true" : "false",
-                      OutcomeName(h.decided), mismatch ? "true" : "false"});
+    t.rows.push_back({h.txid, std::string(txn::OutcomeName(chosen)), h.reported ? "true" : "false",
+                      std::string(txn::OutcomeName(h.decided)), mismatch ? "true" : "false"});
   }
   return t;
 }
@@ -281,7 +270,8 @@ void ServeAdmin::OnAction(const txn::Action& action) {
   if (it == resolving_.end()) return;
   auto waiting = std::move(it->second);
   resolving_.erase(it);
-  for (auto& r : waiting) r(ResolveRow(resolved->txid, OutcomeName(resolved->outcome), ""));
+  for (auto& r : waiting)
+    r(ResolveRow(resolved->txid, std::string(txn::OutcomeName(resolved->outcome)), ""));
 }
 
 }  // namespace txpart

@@ -2,6 +2,7 @@
 
 #include <zmq.hpp>
 
+#include "shardkit/daemon/node.h"
 #include "shardkit/net/client.h"
 #include "shardkit/net/curve.h"
 
@@ -73,6 +74,20 @@ void WriteTable(cli::Writer& w, bool json, const wire::AdminReply& table, bool h
     }
     rec.End();
   }
+}
+
+int RunFailpointsVerb(const cli::Tool& tool, const cli::Verb& verb, int argc, char** argv,
+                      const std::string& role) {
+  cli::VerbParser p(tool, verb, "");
+  if (!p.Parse(argc, argv)) return 0;
+  int rc = 0;
+  if (!p.CheckArgCount(0, 0, &rc)) return rc;
+  cli::Writer w;
+  for (const std::string& name : KnownFailpoints(role)) {
+    cli::Record(w, p.json()).Str("name", name).End();
+  }
+  Status s = w.Flush();
+  return s.ok() ? 0 : cli::Fail(tool, s);
 }
 
 }  // namespace shardkit::daemon

@@ -22,18 +22,6 @@ std::string Describe(RecordType type, std::string_view payload, std::string (*fi
   return std::string(RecordTypeName(type)) + " " + fields(record);
 }
 
-std::string Outcome(wire::TxOutcome o) {
-  switch (o) {
-    case wire::TxOutcome::kCommitted:
-      return "committed";
-    case wire::TxOutcome::kAborted:
-      return "aborted";
-    case wire::TxOutcome::kUnknown:
-      break;
-  }
-  return "unknown";
-}
-
 }  // namespace
 
 std::string_view RecordTypeName(RecordType type) {
@@ -93,10 +81,23 @@ std::string DescribeRecord(uint8_t type_byte, std::string_view payload) {
     case RecordType::kHeuristicMismatch:
       return Describe<HeuristicMismatchRecord>(type, payload, [](const HeuristicMismatchRecord& r) {
         return "txid=" + r.txid + " participant=" + kv::Printable(r.participant) +
-               " decided=" + Outcome(r.decided) + " heuristic=" + Outcome(r.heuristic);
+               " decided=" + std::string(OutcomeName(r.decided)) +
+               " heuristic=" + std::string(OutcomeName(r.heuristic));
       });
   }
   return "unknown record type " + std::to_string(type_byte);
+}
+
+std::string_view OutcomeName(wire::TxOutcome outcome) {
+  switch (outcome) {
+    case wire::TxOutcome::kCommitted:
+      return "committed";
+    case wire::TxOutcome::kAborted:
+      return "aborted";
+    case wire::TxOutcome::kUnknown:
+      break;
+  }
+  return "unknown";
 }
 
 }  // namespace shardkit::txn

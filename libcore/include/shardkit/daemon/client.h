@@ -30,4 +30,10 @@ Result<wire::AdminReply> CallAdmin(const net::ConnectOptions& options, const std
 // with a "# col1<TAB>col2..." comment line.
 void WriteTable(cli::Writer& w, bool json, const wire::AdminReply& table, bool header = false);
 
+// The `failpoints` verb of a daemon tool: every failpoint name a `role`
+// serve can hit (KnownFailpoints), one per line ({"name":...} with --json),
+// so fault tests can enumerate them.
+int RunFailpointsVerb(const cli::Tool& tool, const cli::Verb& verb, int argc, char** argv,
+                      const std::string& role);
+
 }  // namespace shardkit::daemon

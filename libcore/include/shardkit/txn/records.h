@@ -57,6 +57,9 @@ enum class RecordType : uint8_t {
 // "PREPARED", "COMMIT_DECISION", ... or "UNKNOWN".
 std::string_view RecordTypeName(RecordType type);
 
+// "committed", "aborted" or "unknown": how every tool prints an outcome.
+std::string_view OutcomeName(wire::TxOutcome outcome);
+
 // Everything a participant needs to finish an in-doubt transaction after a
 // restart: its ops (to apply on COMMIT and to re-take the locks), who to ask
 // (coordinator endpoints) and who else might know (participants).
