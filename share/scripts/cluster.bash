@@ -140,6 +140,16 @@ cluster_stop() {
   return "$rc"
 }
 
+# For scripts (not bats, whose teardown does this): stops the cluster, kills
+# anything left of what it started, and removes CLUSTER_DIR. Use as an EXIT
+# trap.
+cluster_cleanup() {
+  cluster_stop >/dev/null 2>&1 || true
+  local pid
+  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  [[ -n ${CLUSTER_DIR:-} ]] && rm -rf "$CLUSTER_DIR"
+}
+
 # The index i of the participant whose ring node owns key $1 ("s<i>").
 cluster_owner() {
   "$(cluster_bin ringctl)" locate "$CLUSTER_RING" "$1" | cut -f2 | sed 's/^s//'

@@ -13,13 +13,7 @@ CLUSTER_DIR=$(mktemp -d)
 # shellcheck source=cluster.bash
 source "$here/share/scripts/cluster.bash"
 
-cleanup() {
-  cluster_stop >/dev/null 2>&1 || true
-  local pid
-  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  rm -rf "$CLUSTER_DIR"
-}
-trap cleanup EXIT
+trap cluster_cleanup EXIT
 trap 'exit 130' INT TERM
 
 step() { printf '\n== %s\n' "$*"; }

@@ -19,13 +19,7 @@ export SHARDKIT_BIN=$bin
 CLUSTER_DIR=$(mktemp -d "${TMPDIR:-/var/tmp}/txn_bench.XXXXXX")
 # shellcheck source=../../share/scripts/cluster.bash
 source "$here/share/scripts/cluster.bash"
-cleanup() {
-  cluster_stop >/dev/null 2>&1 || true
-  local pid
-  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  rm -rf "$CLUSTER_DIR"
-}
-trap cleanup EXIT
+trap cluster_cleanup EXIT
 trap 'exit 130' INT TERM
 
 echo "== baseline (data directory's file system)"
