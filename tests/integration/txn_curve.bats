@@ -71,7 +71,8 @@ start() {
   run "$SHARDKIT_BIN/txcoord" serve --data c --ring c.ring --listen 'tcp://0.0.0.0:*'
   [ "$status" -eq 78 ]
   # With --insecure it is the user's choice, and it serves.
-  "$SHARDKIT_BIN/txpart" serve --data p --listen 'tcp://0.0.0.0:*' --insecure 2>ins.log &
+  "$SHARDKIT_BIN/txpart" serve --data p --listen 'tcp://0.0.0.0:*' --insecure --log-level info \
+    2>ins.log &
   PIDS+=($!)
   wait_for_line ins.log 'msg=serving'
 }
