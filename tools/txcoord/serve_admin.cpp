@@ -32,7 +32,7 @@ std::string Join(const std::vector<std::string>& v) {
 
 wire::AdminReply StatusTable(const StatusInputs& in) {
   const txn::CoordinatorStats& st = in.core->stats();
-  const LatencyHistogram& lat = in.metrics->latency();
+  const cli::LatencyHistogram& lat = in.metrics->latency();
   wire::AdminReply t;
   t.columns = {"name", "value"};
   auto row = [&](std::string name, std::string value) {

@@ -10,7 +10,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "histogram.h"
+#include "shardkit/cli/histogram.h"
 
 namespace txcoord {
 
@@ -31,7 +31,7 @@ class ServeMetrics {
   double CommitRate() const;
   double AbortRate() const;
 
-  const LatencyHistogram& latency() const { return latency_; }
+  const shardkit::cli::LatencyHistogram& latency() const { return latency_; }
 
  private:
   struct Sample {
@@ -43,7 +43,7 @@ class ServeMetrics {
 
   std::unordered_map<std::string, Clock::time_point> started_;
   std::deque<Sample> samples_;  // at most 11, oldest first
-  LatencyHistogram latency_;
+  shardkit::cli::LatencyHistogram latency_;
 };
 
 }  // namespace txcoord

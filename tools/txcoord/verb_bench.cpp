@@ -9,7 +9,7 @@
 #include <unordered_map>
 
 #include "common.h"
-#include "histogram.h"
+#include "shardkit/cli/histogram.h"
 #include "shardkit/cli/log.h"
 #include "shardkit/cli/progress.h"
 #include "shardkit/daemon/client.h"
@@ -167,7 +167,7 @@ int RunBench(const Tool& tool, const Verb& verb, int argc, char** argv) {
   std::vector<wire::Op> tx_ops;
   std::string body;
   uint64_t issued = 0, committed = 0, aborted = 0, timeouts = 0;
-  LatencyHistogram latency;
+  cli::LatencyHistogram latency;
 
   auto issue = [&](size_t slot) -> Status {
     chooser.Next(&tx_ops, issued++);

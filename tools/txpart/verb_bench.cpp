@@ -13,7 +13,7 @@
 #include <random>
 
 #include "common.h"
-#include "latency.h"
+#include "shardkit/cli/histogram.h"
 #include "shardkit/cli/log.h"
 #include "shardkit/cli/progress.h"
 #include "shardkit/daemon/client.h"
@@ -141,7 +141,7 @@ int RunBench(const Tool& tool, const Verb& verb, int argc, char** argv) {
     return Status::Ok();
   };
 
-  LatencyHistogram latency;
+  cli::LatencyHistogram latency;
   uint64_t puts = 0, errors = 0;
   std::vector<zmq_pollitem_t> items(conns.size());
   std::vector<zmq::message_t> frames;
@@ -214,7 +214,7 @@ int RunBench(const Tool& tool, const Verb& verb, int argc, char** argv) {
         c.in_flight = false;
         if (h.type == wire::MsgType::kPutReply) {
           ++puts;
-          latency.Add(uint64_t(
+          latency.Record(uint64_t(
               std::chrono::duration_cast<std::chrono::microseconds>(now - c.sent_at).count()));
           progress.Update(puts);
         } else if (h.type == wire::MsgType::kError) {
@@ -243,10 +243,10 @@ int RunBench(const Tool& tool, const Verb& verb, int argc, char** argv) {
       .Uint("puts", puts)
       .Uint("errors", errors)
       .Double("puts_per_s", secs > 0 ? double(puts) / secs : 0, 0)
-      .Double("p50_ms", ms(latency.Quantile(0.50)), 3)
-      .Double("p95_ms", ms(latency.Quantile(0.95)), 3)
-      .Double("p99_ms", ms(latency.Quantile(0.99)), 3)
-      .Double("max_ms", ms(latency.max()), 3)
+      .Double("p50_ms", ms(latency.Percentile(0.50)), 3)
+      .Double("p95_ms", ms(latency.Percentile(0.95)), 3)
+      .Double("p99_ms", ms(latency.Percentile(0.99)), 3)
+      .Double("max_ms", ms(latency.max_us()), 3)
       .Double("fsyncs", fsyncs, 0)
       .Double("fsyncs_per_s", secs > 0 ? fsyncs / secs : NAN, 0)
       .Double("puts_per_fsync", fsyncs > 0 ? double(puts) / fsyncs : NAN, 1)

@@ -1,5 +1,6 @@
-// A bounded latency histogram: fixed memory whatever it records, with a
-// relative error of at most 1/16 (6.25%) on any percentile.
+// A bounded latency histogram for status and bench output: fixed memory
+// whatever it records, with a relative error of at most 1/16 (6.25%) on any
+// percentile.
 #pragma once
 
 #include <array>
@@ -8,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace txcoord {
+namespace shardkit::cli {
 
 class LatencyHistogram {
  public:
@@ -39,4 +40,4 @@ class LatencyHistogram {
   uint64_t max_ = 0;
 };
 
-}  // namespace txcoord
+}  // namespace shardkit::cli

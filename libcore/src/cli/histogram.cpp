@@ -1,8 +1,8 @@
-#include "histogram.h"
+#include "shardkit/cli/histogram.h"
 
 #include <bit>
 
-namespace txcoord {
+namespace shardkit::cli {
 
 int LatencyHistogram::Index(uint64_t us) {
   if (us < kSub) return static_cast<int>(us);
@@ -61,4 +61,4 @@ std::vector<std::pair<uint64_t, uint64_t>> LatencyHistogram::PowersOfTwo() const
   return out;
 }
 
-}  // namespace txcoord
+}  // namespace shardkit::cli
