@@ -47,7 +47,7 @@ struct BenchConnection {
 };
 
 // The server's wal_fsyncs_total, or NaN when its status cannot be read.
-double FsyncCount(Conn& conn) {
+double FsyncCount(daemon::Conn& conn) {
   auto table = conn.Admin("status");
   if (!table.ok()) {
     cli::LogWarn("cannot read the server's fsync count", {{"reason", table.status().message()}});
@@ -90,7 +90,7 @@ int RunBench(const Tool& tool, const Verb& verb, int argc, char** argv) {
   }
 
   // The admin connection also proves the server is there (69 otherwise).
-  auto admin = Conn::Open(options);
+  auto admin = daemon::Conn::Open(options);
   if (!admin.ok()) return cli::Fail(tool, admin.status());
   const double fsyncs_before = FsyncCount(**admin);
   if (std::isnan(fsyncs_before)) {

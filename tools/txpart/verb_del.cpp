@@ -18,7 +18,7 @@ int RunDel(const Tool& tool, const Verb& verb, int argc, char** argv) {
   if (!p.CheckArgCount(1, 1, &rc)) return rc;
   auto key = ParseKey(p.args()[0], "key");
   if (!key.ok()) return cli::Fail(tool, key.status());
-  std::unique_ptr<Conn> conn;
+  std::unique_ptr<daemon::Conn> conn;
   if ((rc = Connect(tool, p, &conn)) != 0) return rc;
   wire::DelReply reply;
   if (Status s = conn->Call(wire::DelRequest{std::move(*key)}, &reply); !s.ok()) {

@@ -24,7 +24,7 @@ int RunGet(const Tool& tool, const Verb& verb, int argc, char** argv) {
   cli::VerbParser p(tool, verb, "[KEY...|-]");
   daemon::AddConnectFlags(p, "the txpart serve endpoint");
   if (!p.Parse(argc, argv)) return 0;
-  std::unique_ptr<Conn> conn;
+  std::unique_ptr<daemon::Conn> conn;
   if (int rc = Connect(tool, p, &conn); rc != 0) return rc;
 
   const auto& args = p.args();

@@ -15,7 +15,7 @@ int RunPrepared(const Tool& tool, const Verb& verb, int argc, char** argv) {
   if (!p.Parse(argc, argv)) return 0;
   int rc = 0;
   if (!p.CheckArgCount(0, 0, &rc)) return rc;
-  std::unique_ptr<Conn> conn;
+  std::unique_ptr<daemon::Conn> conn;
   if ((rc = Connect(tool, p, &conn)) != 0) return rc;
   auto table = conn->Admin("prepared");
   if (!table.ok()) return cli::Fail(tool, table.status());

@@ -60,7 +60,7 @@ int RunPut(const Tool& tool, const Verb& verb, int argc, char** argv) {
         tool, Status::DataError("value of " + std::to_string(value->size()) + " bytes, limit " +
                                 std::to_string(wire::kMaxValueBytes)));
   }
-  std::unique_ptr<Conn> conn;
+  std::unique_ptr<daemon::Conn> conn;
   if ((rc = Connect(tool, p, &conn)) != 0) return rc;
   wire::PutReply reply;
   if (Status s = conn->Call(wire::PutRequest{std::move(*key), std::move(*value)}, &reply);

@@ -28,7 +28,7 @@ int RunResolve(const Tool& tool, const Verb& verb, int argc, char** argv) {
   for (char c : txid) {
     if (c < 0x21 || c > 0x7e) return p.UsageError("bad transaction id '" + txid + "'");
   }
-  std::unique_ptr<Conn> conn;
+  std::unique_ptr<daemon::Conn> conn;
   if ((rc = Connect(tool, p, &conn)) != 0) return rc;
   auto table = conn->Admin("resolve", {txid, p.Has("commit") ? "commit" : "abort"});
   if (!table.ok()) return cli::Fail(tool, table.status());

@@ -28,7 +28,7 @@ int RunScan(const Tool& tool, const Verb& verb, int argc, char** argv) {
     prefix = std::move(*parsed);
   }
   const uint64_t limit = p.Get<uint64_t>("limit");
-  std::unique_ptr<Conn> conn;
+  std::unique_ptr<daemon::Conn> conn;
   if ((rc = Connect(tool, p, &conn)) != 0) return rc;
 
   cli::Writer w;

@@ -20,7 +20,7 @@ int RunStatus(const Tool& tool, const Verb& verb, int argc, char** argv) {
   if (p.Has("locks") && p.Has("heuristics")) {
     return p.UsageError("--locks and --heuristics cannot be combined");
   }
-  std::unique_ptr<Conn> conn;
+  std::unique_ptr<daemon::Conn> conn;
   if ((rc = Connect(tool, p, &conn)) != 0) return rc;
   const char* what = p.Has("locks") ? "locks" : p.Has("heuristics") ? "heuristics" : "status";
   auto table = conn->Admin(what);

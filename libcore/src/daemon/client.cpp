@@ -1,5 +1,7 @@
 #include "shardkit/daemon/client.h"
 
+#include <algorithm>
+#include <chrono>
 #include <zmq.hpp>
 
 #include "shardkit/daemon/node.h"
@@ -40,22 +42,67 @@ Status ConnectFlags(const cli::VerbParser& p, net::ConnectOptions* out) {
   return Status::Ok();
 }
 
-Result<wire::AdminReply> CallAdmin(const net::ConnectOptions& options, const std::string& verb,
-                                   std::vector<std::string> args) {
-  zmq::context_t context;
-  auto client = net::Client::Connect(context, options);
+Result<std::unique_ptr<Conn>> Conn::Open(const net::ConnectOptions& options) {
+  auto conn = std::make_unique<Conn>(options);
+  auto client = net::Client::Connect(conn->context_, options);
   if (!client.ok()) return client.status();
+  conn->client_.emplace(std::move(*client));
+  return conn;
+}
+
+Result<net::Reply> Conn::Call(wire::MsgType type, std::string_view body) {
+  using Clock = std::chrono::steady_clock;
+  const int tries = std::max(options_.retries, 0) + 1;
+  for (int attempt = 0; attempt < tries; ++attempt) {
+    auto id = client_->Send(type, body);
+    if (!id.ok()) {
+      if (id.status().code() != Code::kTemporary) return id.status();
+      // Nothing could be queued: no connection. Before any answer that means
+      // the server is not there (or refuses our CURVE key).
+      if (!answered_) {
+        return Status::Unavailable("cannot reach " + endpoint() + ": no connection within " +
+                                   std::to_string(options_.timeout.count()) + " ms");
+      }
+      continue;
+    }
+    const auto deadline = Clock::now() + options_.timeout;
+    while (true) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) break;
+      auto reply = client_->Receive(left);
+      if (!reply.ok()) {
+        if (reply.status().code() == Code::kTemporary) break;
+        return reply.status();
+      }
+      if (reply->header.request_id != *id) continue;  // a late answer to an earlier try
+      answered_ = true;
+      SK_RETURN_IF_ERROR(client_->ReplyStatus(*reply));
+      return std::move(*reply);
+    }
+  }
+  return Status::Temporary("no reply from " + endpoint() + ": timed out after " +
+                           std::to_string(tries) + (tries == 1 ? " try" : " tries"));
+}
+
+Result<wire::AdminReply> Conn::Admin(const std::string& verb, std::vector<std::string> args) {
   wire::AdminRequest req{verb, std::move(args)};
   wire::AdminReply reply;
-  SK_RETURN_IF_ERROR(client->Call(req, &reply));
+  SK_RETURN_IF_ERROR(Call(req, &reply));
   for (const auto& row : reply.rows) {
     if (row.size() != reply.columns.size()) {
-      return Status::DataError(options.endpoint + ": malformed admin reply: row has " +
+      return Status::DataError(endpoint() + ": malformed admin reply: row has " +
                                std::to_string(row.size()) + " cells for " +
                                std::to_string(reply.columns.size()) + " columns");
     }
   }
   return reply;
+}
+
+Result<wire::AdminReply> CallAdmin(const net::ConnectOptions& options, const std::string& verb,
+                                   std::vector<std::string> args) {
+  auto conn = Conn::Open(options);
+  if (!conn.ok()) return conn.status();
+  return (*conn)->Admin(verb, std::move(args));
 }
 
 void WriteTable(cli::Writer& w, bool json, const wire::AdminReply& table, bool header) {
