@@ -8,8 +8,8 @@
 #include "shardkit/cli/input.h"
 #include "shardkit/cli/log.h"
 #include "shardkit/cli/output.h"
+#include "shardkit/daemon/client.h"
 #include "shardkit/net/client.h"
-#include "shardkit/net/curve.h"
 #include "shardkit/wire/codec.h"
 #include "shardkit/wire/messages.h"
 #include "verbs.h"
@@ -68,45 +68,27 @@ class KeySource {
 
 int RunQuery(const Tool& tool, const Verb& verb, int argc, char** argv) {
   cli::VerbParser p(tool, verb, "[KEY...|-]");
-  p.Add()("connect", "the ringctl serve endpoint", cxxopts::value<std::string>(), "EP")(
-      "server-key", "the server's CURVE public key: Z85 or a .key file",
-      cxxopts::value<std::string>(), "KEY|FILE")(
-      "curve-secret", "this client's NAME.secret file (needs --server-key)",
-      cxxopts::value<std::string>(), "FILE")("timeout", "milliseconds to wait for each reply",
-                                             cxxopts::value<int>()->default_value("2000"), "MS")(
-      "retries", "resends of an unanswered batch", cxxopts::value<int>()->default_value("2"), "N")(
-      "replicas", "print N distinct nodes per key, distinct zones first",
-      cxxopts::value<uint32_t>()->default_value("1"),
-      "N")("batch", "keys per request", cxxopts::value<size_t>()->default_value("1000"), "N")(
+  daemon::AddConnectFlags(p, "the ringctl serve endpoint");
+  p.Add()("replicas", "print N distinct nodes per key, distinct zones first",
+          cxxopts::value<uint32_t>()->default_value("1"),
+          "N")("batch", "keys per request", cxxopts::value<size_t>()->default_value("1000"), "N")(
       "window", "requests in flight", cxxopts::value<size_t>()->default_value("8"), "N");
   if (!p.Parse(argc, argv)) return 0;
-  if (!p.Has("connect")) return p.UsageError("--connect is required");
   size_t batch = p.Get<size_t>("batch"), window = p.Get<size_t>("window");
   uint32_t replicas = p.Get<uint32_t>("replicas");
-  int timeout = p.Get<int>("timeout"), retries = p.Get<int>("retries");
   if (batch == 0 || batch > 100000) return p.UsageError("--batch must be 1..100000");
   if (window == 0 || window > 1024) return p.UsageError("--window must be 1..1024");
   if (replicas == 0 || replicas > 64) return p.UsageError("--replicas must be 1..64");
-  if (timeout <= 0) return p.UsageError("--timeout must be positive");
   if (batch * replicas > kMaxOwnersPerReply) {
     return p.UsageError("--batch times --replicas must be at most " +
                         std::to_string(kMaxOwnersPerReply));
   }
-  if (retries < 0) return p.UsageError("--retries must not be negative");
 
   net::ConnectOptions co;
-  co.endpoint = p.Get<std::string>("connect");
-  co.timeout = std::chrono::milliseconds(timeout);
-  co.retries = retries;
-  if (p.Has("server-key")) {
-    co.server_key = p.Get<std::string>("server-key");
-    if (!net::IsZ85Key(co.server_key)) {
-      auto key = net::ReadPublicKey(co.server_key);
-      if (!key.ok()) return cli::Fail(tool, key.status());
-      co.server_key = *key;
-    }
+  if (Status s = daemon::ConnectFlags(p, &co); !s.ok()) {
+    return s.code() == Code::kUsage ? p.UsageError(s.message()) : cli::Fail(tool, s);
   }
-  if (p.Has("curve-secret")) co.curve_secret_file = p.Get<std::string>("curve-secret");
+  const int retries = co.retries;
 
   const auto& args = p.args();
   bool from_stdin = args.empty() || (args.size() == 1 && args[0] == "-");
@@ -125,7 +107,7 @@ int RunQuery(const Tool& tool, const Verb& verb, int argc, char** argv) {
   std::deque<Batch> pending;
   bool input_done = false, answered = false;
   uint64_t generation = 0;
-  const auto wait = std::chrono::milliseconds(timeout);
+  const auto wait = co.timeout;
   auto send = [&](Batch& b) -> Status {
     auto id = client->Send(wire::MsgType::kLocateRequest, b.body);
     if (!id.ok()) {
