@@ -26,7 +26,7 @@ _txcoord() {
     local verbs='serve submit get outcome status inflight heuristics bench failpoints'
     local common='-h --help --json --log-level'
     # Flags that take a value, as the next word or after '='.
-    local valued=' --log-level --data --ring --listen --advertise --curve-secret --allow --vote-timeout --snapshot-bytes --connect --server-key --timeout --retries --txid --window --clients --duration --keys --ops-per-tx --shards '
+    local valued=' --log-level --data --ring --listen --advertise --curve-secret --allow --vote-timeout --snapshot-bytes --segment-bytes --ack-timeout --connect --server-key --timeout --retries --txid --window --clients --duration --keys --ops-per-tx --shards '
 
     # With '=' in COMP_WORDBREAKS, bash splits "--flag=value" into three
     # words; join them again so that words[] holds what txcoord will see.
@@ -83,7 +83,7 @@ _txcoord() {
 
     local flags
     case $verb in
-        serve) flags='--data --ring --listen --advertise --curve-secret --allow --insecure --vote-timeout --snapshot-bytes' ;;
+        serve) flags='--data --ring --listen --advertise --curve-secret --allow --insecure --vote-timeout --snapshot-bytes --segment-bytes --standby --ack-timeout' ;;
         submit) flags='--connect --server-key --curve-secret --timeout --retries --txid --window' ;;
         get) flags='--connect --server-key --curve-secret --timeout --retries' ;;
         outcome) flags='--connect --server-key --curve-secret --timeout --retries' ;;

@@ -46,6 +46,9 @@ complete -c txcoord -n '__txcoord_verb_is serve' -l allow -r -F -d 'client publi
 complete -c txcoord -n '__txcoord_verb_is serve' -l insecure -d 'allow plaintext on a non-loopback address'
 complete -c txcoord -n '__txcoord_verb_is serve' -l vote-timeout -x -d 'abort when votes are missing after MS'
 complete -c txcoord -n '__txcoord_verb_is serve' -l snapshot-bytes -x -d 'take a snapshot each time the log grows by N bytes'
+complete -c txcoord -n '__txcoord_verb_is serve' -l segment-bytes -x -d 'start a new log segment once one holds N bytes'
+complete -c txcoord -n '__txcoord_verb_is serve' -l standby -d 'start as a hot standby of a replication group'
+complete -c txcoord -n '__txcoord_verb_is serve' -l ack-timeout -x -d 'answer not replicated (75) after waiting this long'
 
 # submit
 complete -c txcoord -n '__txcoord_verb_is submit' -l connect -x -d 'txcoord serve endpoint'

@@ -28,7 +28,7 @@ function __txpart_args
             continue
         end
         switch $t
-            case --log-level --data --listen --advertise --curve-secret --allow --peer-key --inquire-initial --inquire-max --snapshot-bytes --connect --server-key --timeout --retries --prefix --limit --clients --duration --keys --value-size
+            case --log-level --data --listen --advertise --curve-secret --allow --peer-key --inquire-initial --inquire-max --snapshot-bytes --segment-bytes --ack-timeout --connect --server-key --timeout --retries --prefix --limit --clients --duration --keys --value-size
                 set skip 1
             case '-?*'
             case '*'
@@ -76,6 +76,9 @@ complete -c txpart -n '__txpart_verb_is serve' -l peer-key -r -F -d 'CURVE publi
 complete -c txpart -n '__txpart_verb_is serve' -l inquire-initial -x -d 'milliseconds in doubt before the first INQUIRE'
 complete -c txpart -n '__txpart_verb_is serve' -l inquire-max -x -d 'longest delay between INQUIREs'
 complete -c txpart -n '__txpart_verb_is serve' -l snapshot-bytes -x -d 'take a snapshot each time the log grows by N bytes'
+complete -c txpart -n '__txpart_verb_is serve' -l segment-bytes -x -d 'start a new log segment once one holds N bytes'
+complete -c txpart -n '__txpart_verb_is serve' -l standby -d 'start as a hot standby of a replication group'
+complete -c txpart -n '__txpart_verb_is serve' -l ack-timeout -x -d 'answer not replicated (75) after waiting this long'
 
 # get
 complete -c txpart -n '__txpart_verb_is get' -l connect -x -d 'server endpoint'

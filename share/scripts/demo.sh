@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# The main job: a local 3-shard cluster with one coordinator, in a temporary
-# directory, on loopback ports the system picks. A bank-transfer workload
-# runs through `txcoord submit`; a participant is killed with kill -9 in the
-# middle of a transaction it has voted for; it restarts with the
-# transaction in doubt, which then resolves; and the total balance is
-# checked at the end. Stops everything it started. Usage: demo.sh BINDIR
+# The main job: a local cluster of 3 shards, each a replication group of 3
+# members (a primary and two hot standbys, with automatic failover), and one
+# coordinator, in a temporary directory, on loopback ports picked at run
+# time. A bank-transfer workload runs through `txcoord submit` while:
+#   - a participant is killed with kill -9 in the middle of a transaction it
+#     voted for, and restarts with the transaction in doubt, which resolves;
+#   - the primary of a shard is killed with kill -9; its group elects a new
+#     primary, and the old one restarts and rejoins as a replica.
+# It ends by checking that the total balance is conserved, and reports
+# failover time and replication lag. Stops everything it started.
+# Usage: demo.sh BINDIR
 set -euo pipefail
 bin=$(cd "${1:?usage: demo.sh BINDIR}" && pwd)
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -12,6 +17,8 @@ export SHARDKIT_BIN=$bin
 CLUSTER_DIR=$(mktemp -d)
 # shellcheck source=cluster.bash
 source "$here/share/scripts/cluster.bash"
+# shellcheck source=group.bash
+source "$here/share/scripts/group.bash"
 
 trap cluster_cleanup EXIT
 trap 'exit 130' INT TERM
@@ -20,6 +27,7 @@ step() { printf '\n== %s\n' "$*"; }
 ringctl() { "$bin/ringctl" "$@"; }
 txcoord() { "$bin/txcoord" "$@"; }
 txpart() { "$bin/txpart" "$@"; }
+replicad() { "$bin/replicad" "$@"; }
 table() { column -t -s "$(printf '\t')"; }
 
 ACCOUNTS=20
@@ -63,61 +71,72 @@ round() {
 
 total() { balances | awk -F '\t' '{ s += $2 } END { print s + 0 }'; }
 
-step "start 3 participants and a coordinator (ports picked at run time)"
-CLUSTER_PART_ARGS=(--inquire-initial 1000 --inquire-max 2000)
-cluster_start 3
+step "start 3 shards, each a replication group of 3, and a coordinator"
+CLUSTER_RING=$CLUSTER_DIR/cluster.ring
+GROUP_WRITER_ARGS="--inquire-initial 1000 --inquire-max 2000"
+ringctl new --force -o "$CLUSTER_RING"
+for g in s0 s1 s2; do
+  group_create "$g" 3 --auto-failover
+  group_start "$g"
+  ringctl add "$CLUSTER_RING" "$g" "$(group_endpoints "$g")"
+done
+coord_start
 echo "data and logs in $CLUSTER_DIR"
 ringctl show "$CLUSTER_RING" | table
+for g in s0 s1 s2; do echo "$g: primary $(group_primary "$g")"; done
 
 step "open $ACCOUNTS accounts with $OPENING each, in one transaction across the shards"
 for ((i = 0; i < ACCOUNTS; i++)); do echo "put acct:$i $OPENING"; done |
   txcoord submit --connect "$COORD_EP" --txid open-accounts
-for ((i = 0; i < 3; i++)); do
-  echo "s$i holds $(txpart scan --connect "${PART_EP[i]}" --prefix acct: | wc -l) accounts"
+for g in s0 s1 s2; do
+  echo "$g holds $(txpart scan --connect "$(group_endpoints "$g")" --prefix acct: | wc -l) accounts"
 done
 
 step "bank transfers through txcoord submit: 5 rounds"
 for _ in 1 2 3 4 5; do round; done
 echo "committed $committed, aborted $aborted, total $(total) (expected $TOTAL)"
 
-step "kill -9 a participant in the middle of a transaction"
-# s1 restarts with a failpoint that stalls it for 5 s right after its third
-# YES vote, so a transfer is prepared there while the coordinator decides.
-part_stop 1
-SHARDKIT_FAILPOINTS='txpart.after-vote-send=sleep(5000)@3' part_start 1
+step "kill -9 the primary of shard s1 in the middle of a round"
+now_ms() { date +%s%3N; }
 round &
 round_pid=$!
-victim=''
-for _ in $(seq 100); do
-  victim=$(txcoord inflight --connect "$COORD_EP" |
-    awk -F '\t' -v ep="${PART_EP[1]}" '$3 == "committed" && index($5, ep) { print $2; exit }')
-  [[ -n $victim ]] && break
-  sleep 0.1
+sleep 0.3
+victim=$(group_primary s1)
+epoch=$(member_epoch "$victim")
+echo "s1's primary is $victim (epoch $epoch); kill -9 its txpart and replicad"
+killed_at=$(now_ms)
+member_stop "$victim" KILL 2>/dev/null
+# The first write the group accepts after the kill, through its endpoint
+# list (the client moves on from members that are dead or standbys).
+probe=0
+until txpart put --connect "$(group_endpoints s1)" --timeout 500 --retries 0 \
+  "probe:$probe" 1 >/dev/null 2>&1; do
+  probe=$((probe + 1))
+  ((probe < 200)) || { echo "s1 accepted no write for a long time" >&2; exit 1; }
 done
-echo "the coordinator decided to commit ${victim:-(none seen)} and waits for s1's ACK:"
-txcoord inflight --connect "$COORD_EP" | table
-echo "kill -9 s1 (pid ${PART_PID[1]})"
-part_stop 1 KILL 2>/dev/null  # (bash would report the kill on stderr)
-
-step "restart s1: the transaction is in doubt, its locks held across the restart"
-part_start 1
-txpart prepared --connect "${PART_EP[1]}" | table
-for _ in $(seq 150); do
-  [[ -z $(txpart prepared --connect "${PART_EP[1]}") ]] && break
-  sleep 0.1
-done
-if [[ -z $(txpart prepared --connect "${PART_EP[1]}") ]]; then
-  echo "resolved: s1 learned every outcome from the coordinator; nothing is in doubt any more"
-  [[ -n $victim ]] && txcoord outcome --connect "$COORD_EP" "$victim" | table
-else
-  echo "still in doubt after 15 s:" >&2
-  txpart prepared --connect "${PART_EP[1]}" >&2
-  exit 1
-fi
+failover_ms=$(($(now_ms) - killed_at))
+new=$(group_wait_primary s1 "$victim")
+echo "s1 elected $new (epoch $(member_epoch "$new")); first write accepted ${failover_ms} ms after the kill"
+echo "transactions the new primary holds in doubt (they resolve by INQUIRE):"
+txpart prepared --connect "${MEMBER_PEP[$new]}" | table
 wait "$round_pid" || true
+
+step "restart the old primary: it rejoins s1 as a replica and catches up"
+member_start "$victim"
+for _ in $(seq 100); do
+  [[ $(member_role "$victim") == replica ]] &&
+    replicad status --connect "${MEMBER_REP[$new]}" | grep -q "^$victim	replica" && break
+  sleep 0.1
+done
+echo "$victim is now a $(member_role "$victim") in epoch $(member_epoch "$victim")"
+replicad status --connect "${MEMBER_REP[$new]}" | cut -f1-4,8-13 | table
 
 step "5 more rounds"
 for _ in 1 2 3 4 5; do round; done
+for _ in $(seq 150); do
+  [[ -z $(txpart prepared --connect "${MEMBER_PEP[$new]}") ]] && break
+  sleep 0.1
+done
 
 step "check: the total balance is conserved"
 balances | table | paste - - - - - | column -t
@@ -126,10 +145,17 @@ echo "total $got, expected $TOTAL"
 [[ $got -eq $TOTAL ]] || { echo "money was created or lost" >&2; exit 1; }
 
 step "report"
+echo "failover of s1: the first write was accepted ${failover_ms} ms after kill -9 of its primary"
+echo "replication lag, per replica, as each primary reports it:"
+for g in s0 s1 s2; do
+  replicad status --connect "${MEMBER_REP[$(group_primary "$g")]}" |
+    awk -F '\t' '$2 == "replica"' | cut -f1,6,10,12,13,14
+done | { printf 'replica\tprimary\tflushed_lsn\tlag_bytes\tlag_seconds\tlast_ack_age_ms\n'; cat; } | table
 txcoord status --connect "$COORD_EP" |
   grep -E '^(submitted|committed|aborted|one_phase|read_only|latency_p50_ms|latency_p99_ms|wal_fsyncs)\s' |
   table
 echo "transfers committed $committed, aborted $aborted (aborts are transfers that met a"
 echo "changed balance or a held lock; each aborted as a whole)"
-cluster_stop
+coord_stop
+for g in s0 s1 s2; do group_stop "$g"; done
 echo "stopped every process; removing $CLUSTER_DIR"

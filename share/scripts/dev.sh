@@ -15,7 +15,8 @@ PACKAGES="build-essential cmake pkg-config git
   libzmq3-dev cppzmq-dev libcxxopts-dev libcereal-dev rapidjson-dev
   libxxhash-dev nettle-dev zlib1g-dev
   catch2 libbenchmark-dev bats scdoc mandoc
-  clang libclang-rt-14-dev zsh fish bsdextrautils bc time strace"
+  clang libclang-rt-14-dev zsh fish bsdextrautils bc time strace
+  iproute2 iptables"
 
 install_missing() {
   missing=""
@@ -53,7 +54,7 @@ case "${1:-}" in
   demo)
     install_missing
     cmake --preset release >/dev/null
-    cmake --build --preset release --target ringctl txpart txcoord -j "$(jobs)"
+    cmake --build --preset release --target ringctl txpart txcoord replicad -j "$(jobs)"
     exec bash share/scripts/demo.sh build/release/tools
     ;;
   test)

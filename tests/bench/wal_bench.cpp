@@ -4,7 +4,9 @@
 //   - group-commit throughput with 1, 8 and 64 appender threads, each
 //     waiting for its own record like a client waiting for its ack, with
 //     fsyncs/s next to records/s;
-//   - recovery MB/s over a 256 MiB log, with the page cache warm and cold.
+//   - recovery MB/s over a 256 MiB log, with the page cache warm and cold;
+//   - LogReader MB/s streaming the same log from LSN 1 in 1 MiB batches, as
+//     replicad does for a replica that is far behind (warm and cold).
 // Files go to $SHARDKIT_BENCH_DIR, default $TMPDIR or /tmp: point it at the
 // disk a daemon would use.
 #include <benchmark/benchmark.h>
@@ -20,6 +22,7 @@
 
 #include "shardkit/wal/data_dir.h"
 #include "shardkit/wal/log.h"
+#include "shardkit/wal/log_reader.h"
 
 namespace shardkit::wal {
 namespace {
@@ -114,6 +117,8 @@ BENCHMARK(BM_GroupCommit)
     ->Unit(benchmark::kMillisecond)
     ->MinTime(1.0);
 
+constexpr uint64_t kBigLogRecords = 256 * 1024;
+
 // A 256 MiB log of 1 KiB records, written once per process.
 const std::string& BigLog() {
   static Scratch scratch;
@@ -124,7 +129,7 @@ const std::string& BigLog() {
     auto log = Log::Open(*dir);
     if (!log.ok()) std::abort();
     const std::string payload(1024 - kRecordHeaderBytes, 'r');
-    for (int i = 0; i < 256 * 1024; ++i) log->Append(2, 1, payload);
+    for (uint64_t i = 0; i < kBigLogRecords; ++i) log->Append(2, 1, payload);
     if (!log->SyncUpTo(log->last_lsn()).ok()) std::abort();
     return path;
   }();
@@ -172,6 +177,45 @@ void BM_Recovery(benchmark::State& state) {
   state.counters["MB/s"] = benchmark::Counter(double(bytes) / 1e6, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Recovery)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(3);
+
+// Arg 0: page cache warm; 1: cold. The whole log, from LSN 1, in batches of
+// about 1 MiB, each record copied out as an OwnedRecord.
+void BM_LogReaderSequential(benchmark::State& state) {
+  const std::string& path = BigLog();
+  const bool cold = state.range(0) == 1;
+  uint64_t bytes = 0;
+  std::vector<OwnedRecord> batch;
+  for (auto _ : state) {
+    if (cold) {
+      state.PauseTiming();
+      DropCache(path);
+      state.ResumeTiming();
+    }
+    auto reader = LogReader::Open(path + "/wal");
+    if (!reader.ok()) {
+      state.SkipWithError(reader.status().message().c_str());
+      break;
+    }
+    uint64_t next = 1;
+    while (next <= kBigLogRecords) {
+      Status s = reader->Read(next, kBigLogRecords, size_t{1} << 20, &batch);
+      if (!s.ok()) {
+        state.SkipWithError(s.message().c_str());
+        return;
+      }
+      for (const OwnedRecord& r : batch) bytes += kRecordHeaderBytes + r.payload.size();
+      next += batch.size();
+    }
+  }
+  state.SetBytesProcessed(int64_t(bytes));
+  state.counters["MB/s"] = benchmark::Counter(double(bytes) / 1e6, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_LogReaderSequential)
+    ->Arg(0)
+    ->Arg(1)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
 
 }  // namespace
 }  // namespace shardkit::wal

@@ -2,7 +2,11 @@
 // Recovery must never crash, hang or allocate without bound: it either
 // succeeds, with dense LSNs starting at the segment's name, or returns a
 // clean error with a message. A repaired log must then reopen cleanly with
-// the same records: truncating a torn tail is idempotent.
+// the same records: truncating a torn tail is idempotent. LogReader, told
+// the whole file is durable, must deliver dense records and stop at the first
+// damage or the end with a clean error, never more records than recovery
+// finds; and TruncateLogAfter at a byte-chosen LSN must either refuse with a
+// message or leave a log that opens with at most that many records.
 //
 // Input: byte 0 picks the layout, the rest is file content.
 //   bit 0 clear: one segment, 00000000000000000001.seg
@@ -21,6 +25,7 @@
 
 #include "shardkit/wal/data_dir.h"
 #include "shardkit/wal/log.h"
+#include "shardkit/wal/log_reader.h"
 #include "shardkit/wal/snapshot.h"
 
 namespace {
@@ -79,6 +84,50 @@ Result<uint64_t> Recover(const std::string& data) {
   return count;
 }
 
+// Streams the log from its first LSN with everything claimed durable, as a
+// replicad trusting a wrong durable LSN would; returns the records read.
+uint64_t ReadWithLogReader(const std::string& data) {
+  auto reader = LogReader::Open(data + "/wal");
+  if (!reader.ok()) std::abort();
+  auto oldest = reader->OldestLsn();
+  if (!oldest.ok() || *oldest == 0) std::abort();  // the segments were just written
+  std::vector<OwnedRecord> batch;
+  uint64_t next = *oldest, count = 0;
+  while (true) {
+    // One record a call: a failed Read returns nothing, so a larger budget
+    // would hide the records before the damage.
+    Status s = reader->Read(next, next + 100000, 1, &batch);
+    if (!s.ok()) {
+      if (s.message().empty() || !batch.empty()) std::abort();
+      if (s.exit_code() != 74 && s.exit_code() != 66) std::abort();
+      return count;
+    }
+    if (batch.size() != 1) std::abort();  // from <= up_to promises a record
+    for (const OwnedRecord& r : batch) {
+      if (r.lsn != next || r.payload.size() > kMaxPayloadBytes) std::abort();
+      ++next;
+      ++count;
+    }
+  }
+}
+
+// Truncates after `lsn`; then the log must open with records up to it at most.
+void FuzzTruncate(const std::string& data, uint64_t lsn) {
+  {
+    auto dir = DataDir::Open(data, Quiet());
+    if (!dir.ok()) std::abort();
+    Status s = TruncateLogAfter(*dir, lsn);
+    if (!s.ok()) {
+      if (s.message().empty() || s.exit_code() != 74) std::abort();
+      return;
+    }
+  }
+  auto dir = DataDir::Open(data, Quiet());
+  if (!dir.ok()) std::abort();
+  auto log = Log::Open(*dir);
+  if (log.ok() && log->last_lsn() > lsn) std::abort();
+}
+
 void FuzzSnapshot(const std::string& data, std::string_view bytes) {
   auto dir = DataDir::Open(data, Quiet());
   if (!dir.ok()) std::abort();
@@ -126,12 +175,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (second > 1) Write(dir + "/wal/" + SegmentName(second), rest.substr(split));
   }
 
+  const uint64_t streamed = ReadWithLogReader(dir);
   auto first = Recover(dir);
   if (first.ok()) {
+    if (streamed > *first) std::abort();
     // Whatever the first open repaired, a second open finds nothing to do.
     auto again = Recover(dir);
     if (!again.ok() || *again != *first) std::abort();
+    // The reader now finds exactly what recovery kept.
+    if (ReadWithLogReader(dir) != *first) std::abort();
   }
+  if (mode & 4) FuzzTruncate(dir, mode >> 3);
   if (mode & 2) FuzzSnapshot(dir, rest);
   return 0;
 }

@@ -66,10 +66,27 @@ void CheckEveryBody(std::string_view body) {
   CheckBody<ScanReply>(body);
   CheckBody<AdminRequest>(body);
   CheckBody<AdminReply>(body);
+  // Replication (repl_messages.h), and the two element structs on their own.
+  CheckBody<EpochStart>(body);
+  CheckBody<ReplRecord>(body);
+  CheckBody<ReplHello>(body);
+  CheckBody<ReplStart>(body);
+  CheckBody<ReplRecords>(body);
+  CheckBody<ReplAck>(body);
+  CheckBody<ReplSnapshotChunk>(body);
+  CheckBody<ReplVoteRequest>(body);
+  CheckBody<ReplVote>(body);
+  CheckBody<ReplTakeover>(body);
+  CheckBody<LinkProgress>(body);
+  CheckBody<LinkRole>(body);
+  CheckBody<LinkAcked>(body);
+  CheckBody<LinkAppend>(body);
+  CheckBody<LinkTruncate>(body);
+  CheckBody<LinkInstall>(body);
 }
 
-// The two-phase-commit bodies, dispatched by type the way txn::
-// DecodeTxnMessage does, so the typed dispatch is fuzzed too.
+// The two-phase-commit and replication bodies, dispatched by type the way
+// txn::DecodeTxnMessage and replicad do, so the typed dispatch is fuzzed too.
 template <class... T>
 void CheckByType(MsgType type, std::string_view body) {
   ((T::kType == type ? CheckBody<T>(body) : void()), ...);
@@ -102,7 +119,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       default:
         CheckByType<Prepare, Vote, Commit, Abort, Ack, CommitOnePhase, OnePhaseResult, Inquire,
                     Outcome, HeuristicReport, Submit, SubmitResult, GetRequest, GetReply,
-                    PutRequest, PutReply, DelRequest, DelReply, ScanRequest, ScanReply, AdminRequest, AdminReply>(
+                    PutRequest, PutReply, DelRequest, DelReply, ScanRequest, ScanReply,
+                    AdminRequest, AdminReply, ReplHello, ReplStart, ReplRecords, ReplAck,
+                    ReplSnapshotChunk, ReplVoteRequest, ReplVote, ReplTakeover, LinkProgress,
+                    LinkRole, LinkAcked, LinkAppend, LinkTruncate, LinkInstall>(
             message->header.type, message->body);
         break;
     }

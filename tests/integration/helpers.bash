@@ -42,7 +42,7 @@ make_ring() {
 
 # --help parsing shared by the completion and man-page drift tests. They
 # check every tool in $TOOLS; the functions below read the tool in $TOOL.
-TOOLS="ringctl txpart txcoord"
+TOOLS="ringctl txpart txcoord replicad"
 TOOL=ringctl
 
 # Runs `TOOL --help` and every `TOOL VERB --help` once per file, per tool.

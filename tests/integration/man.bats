@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # Each tool's man page follows the tool itself (DESIGN.md §9: every verb is
-# documented in the tool's man page). For every tool in $TOOLS, every verb
-# that `TOOL --help` lists must have its own section under VERBS of TOOL(1),
+# documented in the tool's man page). For every tool in $TOOLS, the page is
+# the one `TOOL --help` names ("See TOOL(N) for details.": section 1 for
+# commands, 8 for the daemon replicad), every verb that `TOOL --help` lists
+# must have its own section under VERBS of TOOL(N),
 # and every long flag that `TOOL VERB --help` prints must be defined there
 # (or under COMMON OPTIONS, for the flags every verb has); and the page
 # documents no verb that the tool does not have.
@@ -15,7 +17,12 @@ teardown() { common_teardown; }
 
 setup_file() { cache_help; }
 
-man_file() { MAN=$src/man/$TOOL.1.scd; }
+# Sets SECTION to the manual section `TOOL --help` names, and MAN to the
+# page's source, man/TOOL.SECTION.scd.
+man_file() {
+  SECTION=$(sed -nE "s/^See $TOOL\(([1-9])\) for details\.\$/\1/p" "$HELP_CACHE/$TOOL/main")
+  MAN=$src/man/$TOOL.${SECTION:-?}.scd
+}
 
 # The lines of section "# $1", or of its subsection "## $2" when given.
 section() {
@@ -33,12 +40,19 @@ defines_flag() {
 
 check_exists() {
   man_file
-  [ -f "$MAN" ] || { echo "missing $MAN"; return 1; }
-  head -n 1 "$MAN" | grep -q "^$TOOL(1)" || { echo "$MAN does not start with $TOOL(1)"; return 1; }
+  [ -n "$SECTION" ] || { echo "$TOOL --help names no 'See $TOOL(N) for details.' page"; return 1; }
+  [ -f "$MAN" ] || { echo "missing $MAN, the page '$TOOL --help' names"; return 1; }
+  head -n 1 "$MAN" | grep -q "^$TOOL($SECTION)" ||
+    { echo "$MAN does not start with $TOOL($SECTION)"; return 1; }
 }
 
-@test "each tool's man page source exists and names the tool" {
+@test "each tool's man page source exists, in the section its --help names" {
   for_each_tool check_exists
+  # Commands are in section 1, the replication daemon in section 8.
+  TOOL=txpart man_file
+  [ "$SECTION" = 1 ]
+  TOOL=replicad man_file
+  [ "$SECTION" = 8 ]
 }
 
 check_verbs() {
@@ -50,7 +64,7 @@ check_verbs() {
     section SYNOPSIS | grep -qF "*$TOOL $verb*" ||
       problems+="verb '$verb' is not in SYNOPSIS"$'\n'
   done
-  [ -z "$problems" ] || { sed "s|^|$TOOL(1): |" <<<"${problems%$'\n'}"; return 1; }
+  [ -z "$problems" ] || { sed "s|^|$TOOL($SECTION): |" <<<"${problems%$'\n'}"; return 1; }
 }
 
 @test "every verb has a section under VERBS and a SYNOPSIS line" {
@@ -73,7 +87,7 @@ check_flags() {
     defines_flag "$flag" "$(section 'COMMON OPTIONS')" ||
       problems+="flag $flag is not defined under COMMON OPTIONS"$'\n'
   done
-  [ -z "$problems" ] || { sed "s|^|$TOOL(1): |" <<<"${problems%$'\n'}"; return 1; }
+  [ -z "$problems" ] || { sed "s|^|$TOOL($SECTION): |" <<<"${problems%$'\n'}"; return 1; }
 }
 
 @test "every flag of every verb is defined in that verb's section" {
@@ -86,7 +100,7 @@ check_no_extra() {
   for verb in $(sed -n '/^# VERBS$/,/^# [^#]/s/^## //p' "$MAN"); do
     help_verbs | grep -qx -- "$verb" || problems+="'## $verb' is not a verb of '$TOOL --help'"$'\n'
   done
-  [ -z "$problems" ] || { sed "s|^|$TOOL(1): |" <<<"${problems%$'\n'}"; return 1; }
+  [ -z "$problems" ] || { sed "s|^|$TOOL($SECTION): |" <<<"${problems%$'\n'}"; return 1; }
 }
 
 @test "each page documents no verb that its tool does not have" {

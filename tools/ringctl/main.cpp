@@ -20,7 +20,7 @@ constexpr shardkit::cli::Verb kVerbs[] = {
 };
 
 constexpr shardkit::cli::Tool kTool = {"ringctl", SHARDKIT_VERSION,
-                                       "consistent-hash placement for shardkit", kVerbs};
+                                       "consistent-hash placement for shardkit", kVerbs, 1};
 
 }  // namespace
 

@@ -77,16 +77,7 @@ int RunAdminVerb(const cli::Tool& tool, const cli::Verb& verb, int argc, char** 
   if (!p.Parse(argc, argv)) return 0;
   int rc = 0;
   if (!p.CheckArgCount(0, 0, &rc)) return rc;
-  net::ConnectOptions co;
-  if (Status s = daemon::ConnectFlags(p, &co); !s.ok()) {
-    return s.code() == Code::kUsage ? p.UsageError(s.message()) : cli::Fail(tool, s);
-  }
-  auto reply = daemon::CallAdmin(co, admin_verb);
-  if (!reply.ok()) return cli::Fail(tool, reply.status());
-  cli::Writer w;
-  daemon::WriteTable(w, p.json(), *reply);
-  Status s = w.Flush();
-  return s.ok() ? 0 : cli::Fail(tool, s);
+  return daemon::CallAdminVerb(tool, p, admin_verb);
 }
 
 }  // namespace txcoord

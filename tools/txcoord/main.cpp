@@ -17,7 +17,7 @@ constexpr shardkit::cli::Verb kVerbs[] = {
 };
 
 constexpr shardkit::cli::Tool kTool = {"txcoord", SHARDKIT_VERSION,
-                                       "two-phase-commit coordinator for shardkit", kVerbs};
+                                       "two-phase-commit coordinator for shardkit", kVerbs, 1};
 
 }  // namespace
 

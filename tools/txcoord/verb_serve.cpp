@@ -4,6 +4,7 @@
 // and answers the admin verbs.
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,16 +32,24 @@ Result<RingPtr> LoadRing(const std::string& path) {
   return RingPtr(std::make_shared<ring::Ring>(std::move(*r)));
 }
 
-// Key -> the first endpoint of the node that owns it. The router holds its
-// own reference, so a reload never pulls the ring from under it.
+// Key -> the endpoints of the node that owns it, joined with ',' (its
+// replica set, primary first; the Node follows it to the primary). The
+// router holds its own reference, so a reload never pulls the ring from
+// under it.
 txn::Router MakeRouter(RingPtr r) {
   return [r = std::move(r)](std::string_view key) -> std::string {
     const hash::Placement& pl = *r->placement;
-    return std::string(r->endpoint(pl.LocateHash(pl.HashKey(key))));
+    std::string address;
+    for (const std::string& ep : r->node(pl.LocateHash(pl.HashKey(key))).endpoints) {
+      if (!address.empty()) address += ',';
+      address += ep;
+    }
+    return address;
   };
 }
 
-// The CURVE key the ring gives the node with `endpoint`, or "".
+// The CURVE key the ring gives the node with `endpoint` (one member of its
+// replica set: the Node asks per member), or "".
 std::string KeyFor(const ring::Ring& r, const std::string& endpoint) {
   for (const ring::Node& n : r.file.nodes) {
     for (const std::string& ep : n.endpoints) {
@@ -81,7 +90,13 @@ int RunServe(const Tool& tool, const Verb& verb, int argc, char** argv) {
       "vote-timeout", "abort a transaction whose votes are not all in after MS milliseconds",
       cxxopts::value<uint32_t>()->default_value("2000"),
       "MS")("snapshot-bytes", "take a snapshot each time the log grows by this many bytes",
-            cxxopts::value<uint64_t>()->default_value("268435456"), "N");
+            cxxopts::value<uint64_t>()->default_value("268435456"),
+            "N")("segment-bytes", "start a new log segment once one holds this many bytes",
+                 cxxopts::value<uint64_t>()->default_value("67108864"), "N")(
+      "standby", "start as a hot standby of a replicated coordinator (replicad promotes it)")(
+      "ack-timeout",
+      "answer a transaction 'not replicated' (75) after waiting this long for its ack level",
+      cxxopts::value<uint32_t>()->default_value("5000"), "MS");
   if (!p.Parse(argc, argv)) return 0;
   int rc = 0;
   if (!p.CheckArgCount(0, 0, &rc)) return rc;
@@ -110,6 +125,11 @@ int RunServe(const Tool& tool, const Verb& verb, int argc, char** argv) {
   };
   no.snapshot_bytes = p.Get<uint64_t>("snapshot-bytes");
   if (no.snapshot_bytes == 0) return p.UsageError("--snapshot-bytes must be positive");
+  no.standby = p.Has("standby");
+  no.log.segment_bytes = p.Get<uint64_t>("segment-bytes");
+  if (no.log.segment_bytes < 4096) return p.UsageError("--segment-bytes must be at least 4096");
+  no.ack_timeout = std::chrono::milliseconds(p.Get<uint32_t>("ack-timeout"));
+  if (no.ack_timeout.count() == 0) return p.UsageError("--ack-timeout must be positive");
   // Snapshots replay the log into a shadow coordinator with the same
   // options (filled in below, before Run starts any compaction); it only
   // recovers, so it never routes.
@@ -132,7 +152,10 @@ int RunServe(const Tool& tool, const Verb& verb, int argc, char** argv) {
   shadow_options = co;
   std::string advertised;
   for (const std::string& ep : co.endpoints) advertised += (advertised.empty() ? "" : ",") + ep;
-  txn::Coordinator core(co, MakeRouter(current));
+  // Held in an optional so a standby rebuild can recreate it in place.
+  std::optional<txn::Coordinator> holder(std::in_place, co, MakeRouter(current));
+  txn::Coordinator& core = *holder;
+  n.OnReset([&] { holder.emplace(co, MakeRouter(current)); });
 
   ServeMetrics metrics;
   n.OnMessage([&](const txn::MessageReceived& m) {

@@ -7,6 +7,16 @@
 // timeout is the same transaction to the coordinator, never a second one.
 // Only the reply to the latest send of a txid counts (coordinator.h).
 //
+// --connect may list a coordinator's replica set, "EP1,EP2,..." primary
+// first (daemon/replica_set.h). The window then follows the primary: when
+// the member in use answers NOT_PRIMARY, cannot be reached, or leaves a
+// transaction unanswered for --timeout without answering anything at all,
+// the connection moves to another member (the one a NOT_PRIMARY hint names,
+// else the next) and every transaction still without a result is sent
+// there again, as the same client txid. At most Conn::kRounds visits per
+// member are made without a result in between, pausing Conn::kRoundPause
+// before a member is visited again.
+//
 // Transactions of one script run as if one after the other: a transaction
 // that touches a key of one still in flight waits until that one has its
 // result (and nothing after it is sent meanwhile), so a script's dependent
@@ -22,6 +32,7 @@
 #include "common.h"
 #include "shardkit/cli/log.h"
 #include "shardkit/daemon/client.h"
+#include "shardkit/daemon/replica_set.h"
 #include "shardkit/net/client.h"
 #include "shardkit/txn/ops.h"
 #include "shardkit/txn/script.h"
@@ -42,8 +53,9 @@ constexpr size_t kMaxWindowBytes = size_t{64} << 20;
 struct Pending {
   std::string txid;
   std::string body;  // the encoded Submit, kept for resends
-  uint64_t id = 0;   // request id of the latest send
-  int tries = 0;
+  uint64_t id = 0;   // request id of the latest send (0: none to this member)
+  int tries = 0;     // sends to the current member
+  Clock::time_point sent;
   Clock::time_point deadline;
   bool done = false;
   wire::SubmitResult result;
@@ -102,9 +114,20 @@ int RunSubmit(const Tool& tool, const Verb& verb, int argc, char** argv) {
   }
   TxidSource txids(base, explicit_txid);
 
+  auto set = daemon::ReplicaSet::Parse(co.endpoint);
+  if (!set.ok()) return p.UsageError(set.status().message());
   zmq::context_t context;
-  auto client = net::Client::Connect(context, co);
-  if (!client.ok()) return cli::Fail(tool, client.status());
+  std::optional<net::Client> client;
+  auto connect = [&]() -> Status {
+    client.reset();  // what the member left behind still owes us is dropped
+    net::ConnectOptions one = co;
+    one.endpoint = set->current();
+    auto c = net::Client::Connect(context, one);
+    if (!c.ok()) return c.status();
+    client.emplace(std::move(*c));
+    return Status::Ok();
+  };
+  if (Status s = connect(); !s.ok()) return cli::Fail(tool, s);
 
   std::ios::sync_with_stdio(false);
   txn::ScriptReader reader(std::cin);
@@ -116,24 +139,62 @@ int RunSubmit(const Tool& tool, const Verb& verb, int argc, char** argv) {
   size_t window_bytes = 0;
   std::unordered_map<std::string, uint32_t> busy_keys;  // keys of unanswered transactions
   std::optional<Pending> held;  // read, but waits for a transaction on its keys
-  bool input_done = false, answered = false;
+  bool input_done = false, answered = false, reached = false;
+  // Moving between members (one endpoint never moves): how many moves may
+  // still be made before a result, and how many were made since the last.
+  const int max_moves = daemon::Conn::kRounds * static_cast<int>(set->size()) - 1;
+  int moves_made = 0;
+  Clock::time_point last_heard{};  // the latest reply from the current member
   bool bad_input = false, any_aborted = false, any_unknown = false;
 
   auto fail = [&](const Status& s) {
     (void)w.Flush();
     return cli::Fail(tool, s);
   };
+  // Moves to another member and schedules every transaction without a
+  // result for sending there at once (by the deadline pass below), as
+  // first tries. Request ids are per connection, so the old ones are
+  // forgotten. False when there is no other member or the moves are used
+  // up.
+  auto move_on = [&](const char* why, std::string_view hint) -> Result<bool> {
+    if (set->size() == 1 || moves_made >= max_moves) return false;
+    const std::string from = set->current();
+    set->Advance(hint);
+    ++moves_made;
+    cli::LogInfo("trying next endpoint", {{"from", from}, {"to", set->current()}, {"reason", why}});
+    SK_RETURN_IF_ERROR(connect());
+    by_id.clear();
+    last_heard = {};
+    const bool revisit = moves_made >= static_cast<int>(set->size());
+    const auto when = Clock::now() + (revisit ? daemon::Conn::kRoundPause : Clock::duration{});
+    for (Pending& e : pending) {
+      if (e.done) continue;
+      e.id = 0;
+      e.tries = 0;
+      e.deadline = when;
+    }
+    return true;
+  };
   auto send = [&](Pending& e, uint64_t seq) -> Status {
     auto id = client->Send(wire::MsgType::kSubmit, e.body);
     if (!id.ok()) {
-      if (!answered) return Status::Unavailable("cannot reach " + co.endpoint);
+      if (id.status().code() == Code::kTemporary) {  // no connection within the timeout
+        auto moved = move_on("unreachable", {});
+        if (!moved.ok()) return moved.status();
+        if (*moved) return Status::Ok();  // e goes to the next member
+      }
+      if (!answered && (set->size() == 1 || !reached)) {
+        return Status::Unavailable("cannot reach " + co.endpoint);
+      }
       return id.status();
     }
+    reached = true;
     if (e.id != 0) by_id.erase(e.id);
     e.id = *id;
     by_id[e.id] = seq;
     ++e.tries;
-    e.deadline = Clock::now() + co.timeout;
+    e.sent = Clock::now();
+    e.deadline = e.sent + co.timeout;
     return Status::Ok();
   };
   auto overlaps = [&](const Pending& e) {
@@ -232,6 +293,12 @@ int RunSubmit(const Tool& tool, const Verb& verb, int argc, char** argv) {
       for (size_t i = 0; i < pending.size(); ++i) {
         Pending& e = pending[i];
         if (e.done || e.deadline > now) continue;
+        if (e.tries > 0 && last_heard < e.sent) {
+          // Nothing at all came back from this member since e was sent.
+          auto moved = move_on("no reply", {});
+          if (!moved.ok()) return fail(moved.status());
+          if (*moved) break;  // everything goes to the next member
+        }
         if (e.tries > co.retries) {
           finish(e, wire::SubmitResult{e.txid,
                                        wire::TxOutcome::kUnknown,
@@ -240,15 +307,26 @@ int RunSubmit(const Tool& tool, const Verb& verb, int argc, char** argv) {
                                        {}});
           continue;
         }
-        cli::LogDebug("resending", {{"txid", e.txid}, {"try", std::to_string(e.tries + 1)}});
+        if (e.tries > 0) {
+          cli::LogDebug("resending", {{"txid", e.txid}, {"try", std::to_string(e.tries + 1)}});
+        }
         if (Status s = send(e, front_seq + i); !s.ok()) return fail(s);
       }
       continue;
     }
     answered = true;
+    last_heard = Clock::now();
     auto it = by_id.find(reply->header.request_id);
     if (it == by_id.end()) continue;  // an answer to an earlier send of a resent txid
     Pending& e = pending[it->second - front_seq];
+    if (auto reason = daemon::NotPrimaryReason(*reply)) {
+      // A standby: the whole window goes to the primary it names, or the next.
+      auto moved = move_on("not primary", daemon::PrimaryHint(*reason));
+      if (!moved.ok()) return fail(moved.status());
+      if (*moved) continue;
+    } else {
+      moves_made = 0;  // a real answer: this member serves
+    }
     if (reply->header.type == wire::MsgType::kError) {
       Status s = client->ReplyStatus(*reply);
       wire::ErrorReply err;
@@ -267,15 +345,15 @@ int RunSubmit(const Tool& tool, const Verb& verb, int argc, char** argv) {
       continue;
     }
     if (reply->header.type != wire::MsgType::kSubmitResult) {
-      return fail(Status::DataError(co.endpoint + ": expected a SUBMIT_RESULT, got " +
+      return fail(Status::DataError(set->current() + ": expected a SUBMIT_RESULT, got " +
                                     std::string(wire::MsgTypeName(reply->header.type))));
     }
     wire::SubmitResult r;
     if (Status s = wire::DecodeBody(reply->body(), &r); !s.ok()) {
-      return fail(s.Prefixed(co.endpoint));
+      return fail(s.Prefixed(set->current()));
     }
     if (r.txid != e.txid) {
-      return fail(Status::Internal(co.endpoint + ": result for txid '" + r.txid +
+      return fail(Status::Internal(set->current() + ": result for txid '" + r.txid +
                                    "' answers the request for '" + e.txid + "'"));
     }
     finish(e, std::move(r));

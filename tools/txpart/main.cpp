@@ -17,8 +17,8 @@ constexpr shardkit::cli::Verb kVerbs[] = {
     {"failpoints", "list the failpoint names serve hits (for fault tests)", txpart::RunFailpoints},
 };
 
-constexpr shardkit::cli::Tool kTool = {"txpart", SHARDKIT_VERSION,
-                                       "the transaction participant of one shardkit shard", kVerbs};
+constexpr shardkit::cli::Tool kTool = {
+    "txpart", SHARDKIT_VERSION, "the transaction participant of one shardkit shard", kVerbs, 1};
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 // their locks from the log before the socket is read (Node::Run hands the
 // core its Recovered event first).
 #include <chrono>
+#include <optional>
 
 #include "serve_admin.h"
 #include "shardkit/cli/log.h"
@@ -40,7 +41,13 @@ int RunServe(const Tool& tool, const Verb& verb, int argc, char** argv) {
                   "MS")("inquire-max", "longest delay between INQUIREs, in milliseconds",
                         cxxopts::value<uint32_t>()->default_value("30000"), "MS")(
       "snapshot-bytes", "take a snapshot each time the log grows by this many bytes",
-      cxxopts::value<uint64_t>()->default_value("268435456"), "N");
+      cxxopts::value<uint64_t>()->default_value("268435456"),
+      "N")("segment-bytes", "start a new log segment once one holds this many bytes",
+           cxxopts::value<uint64_t>()->default_value("67108864"),
+           "N")("standby", "start as a hot standby: follow the log replicad writes, serve reads")(
+      "ack-timeout",
+      "answer a write 'not replicated' (75) after waiting this long for its ack level",
+      cxxopts::value<uint32_t>()->default_value("5000"), "MS");
   if (!p.Parse(argc, argv)) return 0;
   int rc = 0;
   if (!p.CheckArgCount(0, 0, &rc)) return rc;
@@ -65,6 +72,12 @@ int RunServe(const Tool& tool, const Verb& verb, int argc, char** argv) {
   if (p.Has("allow")) options.listen.allow = p.Get<std::string>("allow");
   options.listen.insecure = p.Has("insecure");
   options.snapshot_bytes = p.Get<uint64_t>("snapshot-bytes");
+  options.standby = p.Has("standby");
+  options.log.segment_bytes = p.Get<uint64_t>("segment-bytes");
+  if (options.log.segment_bytes < 4096)
+    return p.UsageError("--segment-bytes must be at least 4096");
+  options.ack_timeout = std::chrono::milliseconds(p.Get<uint32_t>("ack-timeout"));
+  if (options.ack_timeout.count() == 0) return p.UsageError("--ack-timeout must be positive");
   if (options.snapshot_bytes == 0) return p.UsageError("--snapshot-bytes must be positive");
   options.compact =
       daemon::ShadowCompactor([popts] { return std::make_unique<txn::Participant>(popts); });
@@ -82,7 +95,11 @@ int RunServe(const Tool& tool, const Verb& verb, int argc, char** argv) {
   auto node = daemon::Node::Open(std::move(options));
   if (!node.ok()) return cli::Fail(tool, node.status());
   popts.self = p.Has("advertise") ? p.Get<std::string>("advertise") : (*node)->listen_endpoint();
-  txn::Participant core(popts);
+  // Held in an optional so a standby rebuild can recreate it in place:
+  // `core` and the references the admin hooks keep stay valid.
+  std::optional<txn::Participant> holder(std::in_place, popts);
+  txn::Participant& core = *holder;
+  (*node)->OnReset([&] { holder.emplace(popts); });
   ServeAdmin admin(**node, core, popts.self);
 
   (*node)->OnAdmin([&](const wire::AdminRequest& r, daemon::Node::Respond respond) {

@@ -83,8 +83,10 @@ void AppendLogfmtValue(std::string* out, std::string_view value) {
   out->push_back('"');
 }
 
-void Log(LogLevel level, std::string_view msg, std::initializer_list<Field> fields) {
-  if (!LogEnabled(level)) return;
+namespace {
+
+// "ts=... level=... tool=... " for a line at `level`.
+std::string LinePrefix(LogLevel level) {
   using namespace std::chrono;
   auto now = system_clock::now();
   std::time_t secs = system_clock::to_time_t(now);
@@ -102,7 +104,30 @@ void Log(LogLevel level, std::string_view msg, std::initializer_list<Field> fiel
     line.append(" tool=");
     line.append(g_tool);
   }
-  line.append(" msg=");
+  line.push_back(' ');
+  return line;
+}
+
+void WriteLine(std::string& line) {
+  line.push_back('\n');
+  // One write per line keeps lines whole when threads log concurrently.
+  ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());
+  (void)n;
+}
+
+}  // namespace
+
+void LogLine(LogLevel level, std::string_view logfmt) {
+  if (!LogEnabled(level)) return;
+  std::string line = LinePrefix(level);
+  line.append(logfmt);
+  WriteLine(line);
+}
+
+void Log(LogLevel level, std::string_view msg, std::initializer_list<Field> fields) {
+  if (!LogEnabled(level)) return;
+  std::string line = LinePrefix(level);
+  line.append("msg=");
   AppendLogfmtValue(&line, msg);
   for (const Field& f : fields) {
     line.push_back(' ');
@@ -110,10 +135,7 @@ void Log(LogLevel level, std::string_view msg, std::initializer_list<Field> fiel
     line.push_back('=');
     AppendLogfmtValue(&line, f.second);
   }
-  line.push_back('\n');
-  // One write per line keeps lines whole when threads log concurrently.
-  ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());
-  (void)n;
+  WriteLine(line);
 }
 
 }  // namespace shardkit::cli

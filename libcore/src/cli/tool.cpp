@@ -20,8 +20,9 @@ void PrintToolHelp(const Tool& tool) {
   std::printf(
       "\nCommon options:\n  -h, --help       show help (also: %.*s VERB --help)\n"
       "      --version    print the version\n"
-      "\nSee %.*s(1) for details.\n",
-      int(tool.name.size()), tool.name.data(), int(tool.name.size()), tool.name.data());
+      "\nSee %.*s(%d) for details.\n",
+      int(tool.name.size()), tool.name.data(), int(tool.name.size()), tool.name.data(),
+      tool.man_section);
 }
 
 int UnknownVerb(const Tool& tool, std::string_view what) {

@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
 #include <zmq.hpp>
 
+#include "shardkit/cli/log.h"
 #include "shardkit/daemon/node.h"
 #include "shardkit/net/client.h"
 #include "shardkit/net/curve.h"
@@ -27,7 +31,9 @@ Status ConnectFlags(const cli::VerbParser& p, net::ConnectOptions* out) {
   int timeout = p.Get<int>("timeout"), retries = p.Get<int>("retries");
   if (timeout <= 0) return Status::Usage("--timeout must be positive");
   if (retries < 0) return Status::Usage("--retries must not be negative");
-  out->endpoint = p.Get<std::string>("connect");
+  const std::string connect = p.Get<std::string>("connect");
+  if (auto set = ReplicaSet::Parse(connect); !set.ok()) return set.status().Prefixed("--connect");
+  out->endpoint = connect;
   out->timeout = std::chrono::milliseconds(timeout);
   out->retries = retries;
   if (p.Has("server-key")) {
@@ -43,23 +49,41 @@ Status ConnectFlags(const cli::VerbParser& p, net::ConnectOptions* out) {
 }
 
 Result<std::unique_ptr<Conn>> Conn::Open(const net::ConnectOptions& options) {
-  auto conn = std::make_unique<Conn>(options);
-  auto client = net::Client::Connect(conn->context_, options);
+  auto set = ReplicaSet::Parse(options.endpoint);
+  if (!set.ok()) return set.status();
+  auto conn = std::make_unique<Conn>(options, std::move(*set));
+  conn->options_.endpoint = conn->set_.current();
+  auto client = net::Client::Connect(conn->context_, conn->options_);
   if (!client.ok()) return client.status();
   conn->client_.emplace(std::move(*client));
   return conn;
 }
 
-Result<net::Reply> Conn::Call(wire::MsgType type, std::string_view body) {
+Status Conn::SwitchTo(size_t i) {
+  set_.Select(i);
+  options_.endpoint = set_.current();
+  client_.reset();  // replies still on the way from the old member are dropped with it
+  auto client = net::Client::Connect(context_, options_);
+  if (!client.ok()) return client.status();
+  client_.emplace(std::move(*client));
+  return Status::Ok();
+}
+
+Result<net::Reply> Conn::CallMember(wire::MsgType type, std::string_view body, Miss* miss,
+                                    std::string* hint) {
   using Clock = std::chrono::steady_clock;
+  *miss = Miss::kNone;
+  const bool alone = set_.size() == 1;
   const int tries = std::max(options_.retries, 0) + 1;
   for (int attempt = 0; attempt < tries; ++attempt) {
     auto id = client_->Send(type, body);
     if (!id.ok()) {
       if (id.status().code() != Code::kTemporary) return id.status();
       // Nothing could be queued: no connection. Before any answer that means
-      // the server is not there (or refuses our CURVE key).
-      if (!answered_) {
+      // the server is not there (or refuses our CURVE key); with a list,
+      // another member may be there.
+      if (!alone || !answered_) {
+        *miss = Miss::kUnreachable;
         return Status::Unavailable("cannot reach " + endpoint() + ": no connection within " +
                                    std::to_string(options_.timeout.count()) + " ms");
       }
@@ -76,12 +100,61 @@ Result<net::Reply> Conn::Call(wire::MsgType type, std::string_view body) {
       }
       if (reply->header.request_id != *id) continue;  // a late answer to an earlier try
       answered_ = true;
+      if (!alone) {
+        if (auto reason = NotPrimaryReason(*reply)) {
+          *miss = Miss::kNotPrimary;
+          *hint = std::string(PrimaryHint(*reason));
+        }
+      }
       SK_RETURN_IF_ERROR(client_->ReplyStatus(*reply));
       return std::move(*reply);
     }
   }
+  *miss = Miss::kUnanswered;
   return Status::Temporary("no reply from " + endpoint() + ": timed out after " +
                            std::to_string(tries) + (tries == 1 ? " try" : " tries"));
+}
+
+size_t Conn::NextMember(const std::string& hint, const std::vector<int>& tried) const {
+  const size_t n = set_.size();
+  if (const size_t named = hint.empty() ? n : set_.Find(hint);
+      named != n && named != set_.index() && tried[named] < kRounds) {
+    return named;
+  }
+  // The others in list order, then the current member itself.
+  for (size_t k = 1; k <= n; ++k) {
+    const size_t i = (set_.index() + k) % n;
+    if (tried[i] < kRounds) return i;
+  }
+  return n;
+}
+
+Result<net::Reply> Conn::Call(wire::MsgType type, std::string_view body) {
+  std::vector<int> tried(set_.size(), 0);
+  std::optional<Status> reached;  // the last error of a member that took the request
+  while (true) {
+    ++tried[set_.index()];
+    Miss miss;
+    std::string hint;
+    auto reply = CallMember(type, body, &miss, &hint);
+    if (miss == Miss::kNone || set_.size() == 1) return reply;
+    if (miss != Miss::kUnreachable) reached = reply.status();
+    const size_t next = NextMember(hint, tried);
+    if (next == set_.size()) break;
+    const char* why = miss == Miss::kNotPrimary    ? "not primary"
+                      : miss == Miss::kUnreachable ? "unreachable"
+                                                   : "no reply";
+    cli::LogInfo("trying next endpoint",
+                 {{"from", endpoint()}, {"to", set_.members()[next]}, {"reason", why}});
+    if (tried[next] > 0) std::this_thread::sleep_for(kRoundPause);
+    SK_RETURN_IF_ERROR(SwitchTo(next));
+  }
+  if (reached) return *reached;  // Temporary: a NOT_PRIMARY or no reply
+  std::string all;
+  for (const std::string& ep : set_.members()) all += (all.empty() ? "" : ", ") + ep;
+  const std::string what = "cannot reach any of " + all + ": no connection within " +
+                           std::to_string(options_.timeout.count()) + " ms";
+  return answered_ ? Status::Temporary(what) : Status::Unavailable(what);
 }
 
 Result<wire::AdminReply> Conn::Admin(const std::string& verb, std::vector<std::string> args) {
@@ -133,6 +206,20 @@ int RunFailpointsVerb(const cli::Tool& tool, const cli::Verb& verb, int argc, ch
   for (const std::string& name : KnownFailpoints(role)) {
     cli::Record(w, p.json()).Str("name", name).End();
   }
+  Status s = w.Flush();
+  return s.ok() ? 0 : cli::Fail(tool, s);
+}
+
+int CallAdminVerb(const cli::Tool& tool, const cli::VerbParser& p, const std::string& admin_verb,
+                  std::vector<std::string> args) {
+  net::ConnectOptions co;
+  if (Status s = ConnectFlags(p, &co); !s.ok()) {
+    return s.code() == Code::kUsage ? p.UsageError(s.message()) : cli::Fail(tool, s);
+  }
+  auto reply = CallAdmin(co, admin_verb, std::move(args));
+  if (!reply.ok()) return cli::Fail(tool, reply.status());
+  cli::Writer w;
+  WriteTable(w, p.json(), *reply);
   Status s = w.Flush();
   return s.ok() ? 0 : cli::Fail(tool, s);
 }

@@ -17,8 +17,10 @@
 #include <unordered_map>
 #include <zmq.hpp>
 
+#include "node_impl.h"
 #include "shardkit/cli/log.h"
 #include "shardkit/cli/signals.h"
+#include "shardkit/daemon/link.h"
 #include "shardkit/failpoint/failpoint.h"
 #include "shardkit/net/connect.h"
 #include "shardkit/net/server.h"
@@ -86,30 +88,28 @@ std::string StepOfMessage(wire::MsgType type) {
 
 bool IsCoordinator(const std::string& role) { return role == "txcoord"; }
 
-// Failpoint names of one role, precomputed so a hit costs no allocation.
-struct FailpointNames {
-  std::map<uint8_t, std::pair<std::string, std::string>> force;  // record type -> before, after
-  std::map<wire::MsgType, std::pair<std::string, std::string>> send;
+}  // namespace
 
-  explicit FailpointNames(const std::string& role) {
-    const bool coord = IsCoordinator(role);
-    for (const RecordStep& r : kRecordSteps) {
-      if (IsCoordinatorRecord(r.type) != coord) continue;
-      force[static_cast<uint8_t>(r.type)] = {role + ".before-" + r.step + "-force",
-                                             role + ".after-" + r.step + "-force"};
-    }
-    auto add = [&](std::span<const wire::MsgType> types) {
-      for (wire::MsgType t : types) {
-        send[t] = {role + ".before-" + StepOfMessage(t) + "-send",
-                   role + ".after-" + StepOfMessage(t) + "-send"};
-      }
-    };
-    if (coord)
-      add(kCoordinatorSends);
-    else
-      add(kParticipantSends);
+FailpointNames::FailpointNames(const std::string& role) {
+  const bool coord = IsCoordinator(role);
+  for (const RecordStep& r : kRecordSteps) {
+    if (IsCoordinatorRecord(r.type) != coord) continue;
+    force[static_cast<uint8_t>(r.type)] = {role + ".before-" + r.step + "-force",
+                                           role + ".after-" + r.step + "-force"};
   }
-};
+  auto add = [&](std::span<const wire::MsgType> types) {
+    for (wire::MsgType t : types) {
+      send[t] = {role + ".before-" + StepOfMessage(t) + "-send",
+                 role + ".after-" + StepOfMessage(t) + "-send"};
+    }
+  };
+  if (coord)
+    add(kCoordinatorSends);
+  else
+    add(kParticipantSends);
+}
+
+namespace {
 
 // Snapshot entries are at most 64 MiB; a state is split into pieces of this.
 constexpr size_t kSnapshotPiece = size_t{16} << 20;
@@ -162,73 +162,6 @@ Result<net::ZapHandler> StartZap(zmq::context_t& context) {
   });
 }
 
-struct Node::Impl {
-  NodeOptions options;
-  FailpointNames fp;
-  // Declaration order is construction order: signals are blocked before
-  // libzmq or the WAL start a thread, and sockets close before the context.
-  cli::SignalFd signals{SIGTERM, SIGINT, SIGHUP};
-  zmq::context_t context;
-  std::optional<net::ZapHandler> zap;
-  std::optional<wal::DataDir> dir;
-  std::optional<wal::Log> log;
-  std::vector<txn::LogEntry> recovered;
-  zmq::socket_t router;
-  std::string endpoint;
-  std::unique_ptr<net::Server> server;
-  net::EventLoop loop;
-
-  struct Peer {
-    zmq::socket_t socket;
-  };
-  std::unordered_map<std::string, std::unique_ptr<Peer>> peers;
-  std::vector<zmq::message_t> frames;  // reused receive buffer for peers
-  uint64_t next_request_id = 1;
-
-  std::unordered_map<txn::TimerId, net::EventLoop::TimerId> timers;
-  std::deque<std::pair<txn::Lsn, uint8_t>> forced;  // forced appends not yet durable
-  txn::Lsn durable = 0;
-
-  // Snapshots: the one recovery started from, and the background compaction.
-  std::string start_snapshot;
-  txn::Lsn snap_lsn = 0;
-  uint64_t snapshots_written = 0;
-  uint64_t bytes_at_snapshot = 0;
-  net::EventLoop::Clock::time_point snapshot_time = net::EventLoop::Clock::now();
-  std::thread compactor;
-  net::UniqueFd compact_done;  // eventfd the compactor writes when finished
-  std::mutex compact_mu;
-  Status compact_status;  // guarded by compact_mu
-  txn::Lsn compact_lsn = 0;
-  bool compacting = false;
-
-  CoreFn core;
-  AdminFn admin;
-  std::function<void()> hangup;
-  std::function<void(const txn::MessageReceived&)> on_message;
-  std::function<void(const txn::Action&)> on_action;
-  bool running = false;
-
-  explicit Impl(NodeOptions o) : options(std::move(o)), fp(options.role) {}
-  ~Impl() {
-    if (compactor.joinable()) compactor.join();
-  }
-
-  Status Feed(const txn::Event& event);
-  Status Perform(const txn::Action& action);
-  Status SendMessage(const txn::Send& send);
-  Result<Peer*> PeerFor(const std::string& endpoint);
-  void DrainPeer(const std::string& endpoint, Peer* peer);
-  net::Server::HandlerResult OnRequest(const wire::Header& header, std::string_view body);
-  void OnDurable();
-  void OnSignals(bool* draining);
-  void Fail(const Status& s) { loop.Stop(s); }
-  void MaybeSnapshot();
-  void StartSnapshot();
-  Status Compact(txn::Lsn prev_lsn, txn::Lsn upto);
-  void SnapshotDone();
-};
-
 Result<std::unique_ptr<Node>> Node::Open(NodeOptions options) {
   SK_RETURN_IF_ERROR(failpoint::InitFromEnv());
   auto impl = std::make_unique<Impl>(std::move(options));
@@ -238,19 +171,13 @@ Result<std::unique_ptr<Node>> Node::Open(NodeOptions options) {
   auto dir = wal::DataDir::Open(n.options.data_dir);
   if (!dir.ok()) return dir.status();
   n.dir.emplace(std::move(*dir));
-  auto newest = wal::NewestSnapshot(*n.dir);
-  if (!newest.ok()) return newest.status();
-  if (*newest) {
-    SK_RETURN_IF_ERROR(ReadSnapshot(**newest, &n.start_snapshot));
-    n.snap_lsn = (*newest)->lsn;
-  }
-  auto log = wal::Log::Open(*n.dir, n.options.log, n.snap_lsn + 1, [&](const wal::Record& r) {
-    n.recovered.push_back(txn::LogEntry{r.lsn, r.type, std::string(r.payload)});
-    return Status::Ok();
-  });
-  if (!log.ok()) return log.status();
-  n.log.emplace(std::move(*log));
+  auto replicated = ReadReplicationFile(n.options.data_dir);
+  if (!replicated.ok()) return replicated.status();
+  if (*replicated) n.ack = **replicated;
+  if (*replicated || n.options.standby) n.role = Impl::Role::kStandby;
+  SK_RETURN_IF_ERROR(n.OpenLog());
   n.durable = n.log->durable_lsn();
+  n.epoch = n.log->last_epoch();
 
   if (!n.options.listen.curve_secret_file.empty()) {
     auto zap = StartZap(n.context);
@@ -269,11 +196,48 @@ Result<std::unique_ptr<Node>> Node::Open(NodeOptions options) {
   return std::unique_ptr<Node>(new Node(std::move(impl)));
 }
 
+// The newest snapshot and the log after it; the records wait in
+// `recovered` for TakeRecovered.
+Status Node::Impl::OpenLog() {
+  start_snapshot.clear();
+  snap_lsn = 0;
+  recovered.clear();
+  auto newest = wal::NewestSnapshot(*dir);
+  if (!newest.ok()) return newest.status();
+  if (*newest) {
+    SK_RETURN_IF_ERROR(ReadSnapshot(**newest, &start_snapshot));
+    snap_lsn = (*newest)->lsn;
+  }
+  auto opened = wal::Log::Open(*dir, options.log, snap_lsn + 1, [this](const wal::Record& r) {
+    recovered.push_back(txn::LogEntry{r.lsn, r.type, std::string(r.payload)});
+    return Status::Ok();
+  });
+  if (!opened.ok()) return opened.status();
+  log.emplace(std::move(*opened));
+  return Status::Ok();
+}
+
+txn::Recovered Node::Impl::TakeRecovered() {
+  txn::Recovered rec;
+  rec.records = std::move(recovered);
+  recovered = {};
+  rec.next_lsn = std::max(log->last_lsn(), snap_lsn) + 1;
+  rec.snapshot = std::move(start_snapshot);
+  rec.snapshot_lsn = snap_lsn;
+  start_snapshot = {};
+  return rec;
+}
+
+void Node::Impl::WatchLog() {
+  loop.AddFd(log->notify_fd(), [this] { OnDurable(); });
+}
+
 Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Node::~Node() = default;
 
 void Node::OnAdmin(AdminFn fn) { impl_->admin = std::move(fn); }
 void Node::OnHangup(std::function<void()> fn) { impl_->hangup = std::move(fn); }
+void Node::OnReset(std::function<void()> fn) { impl_->reset_core = std::move(fn); }
 void Node::OnMessage(std::function<void(const txn::MessageReceived&)> fn) {
   impl_->on_message = std::move(fn);
 }
@@ -315,7 +279,7 @@ Status Node::Impl::Perform(const txn::Action& action) {
   if (const auto* a = std::get_if<txn::AppendLog>(&action)) {
     auto it = fp.force.find(a->type);
     if (a->force && it != fp.force.end()) SK_RETURN_IF_ERROR(failpoint::Hit(it->second.first));
-    const uint64_t lsn = log->Append(a->type, 0, a->payload);
+    const uint64_t lsn = log->Append(a->type, epoch, a->payload);
     if (lsn != a->lsn) {
       return Status::Internal("log out of step with the core: appended lsn " + std::to_string(lsn) +
                               ", core expected " + std::to_string(a->lsn));
@@ -352,6 +316,7 @@ Status Node::Impl::SendMessage(const txn::Send& send) {
   auto names = fp.send.find(type);
   if (names != fp.send.end()) SK_RETURN_IF_ERROR(failpoint::Hit(names->second.first));
   if (!send.to.empty() && send.to[0] == kReplyTag) {
+    if (!pending_writes.empty()) pending_writes.erase({send.to, send.request_id});
     std::string body;
     std::visit([&](const auto& m) { wire::EncodeBodyTo(m, &body); }, send.msg);
     SK_RETURN_IF_ERROR(
@@ -364,10 +329,13 @@ Status Node::Impl::SendMessage(const txn::Send& send) {
       cli::LogWarn("cannot reach peer", {{"peer", send.to}, {"reason", peer.status().message()}});
       return Status::Ok();
     }
+    PeerGroup& group = *(*peer)->group;
+    // May move a replica set on to its next member (and socket) first.
+    group.BeforeSend(net::EventLoop::Clock::now());
     const uint64_t id = send.request_id ? send.request_id : next_request_id++;
     const std::vector<std::string> frames = txn::EncodeTxnMessage(id, send.msg);
     const std::string_view views[] = {frames[0], frames[1]};
-    Status s = net::SendFrames((*peer)->socket, views, /*dontwait=*/true);
+    Status s = net::SendFrames(group.socket(), views, /*dontwait=*/true);
     // Not connected yet, or its queue is full: dropped, and the core's
     // retry covers it (rule 5 of the driver contract).
     if (!s.ok() && s.code() != Code::kTemporary && s.code() != Code::kUnavailable) return s;
@@ -376,50 +344,67 @@ Status Node::Impl::SendMessage(const txn::Send& send) {
   return Status::Ok();
 }
 
-Result<Node::Impl::Peer*> Node::Impl::PeerFor(const std::string& endpoint) {
-  if (auto it = peers.find(endpoint); it != peers.end()) return it->second.get();
-  net::ConnectOptions co;
-  co.endpoint = endpoint;
-  // The first message to a new peer waits for the connection rather than
-  // being dropped (and resent only after the core's retry delay). A peer
-  // that is down gets at most a high-water mark of stale, idempotent
-  // messages when it comes back.
-  co.immediate = false;
-  if (options.key_for_endpoint) co.server_key = options.key_for_endpoint(endpoint);
-  if (co.server_key.empty()) co.server_key = options.peer_key;
-  if (!co.server_key.empty()) co.curve_secret_file = options.listen.curve_secret_file;
-  auto socket = net::Connect(context, co, zmq::socket_type::dealer);
-  if (!socket.ok()) return socket.status();
-  auto peer = std::make_unique<Peer>(Peer{std::move(*socket)});
+// `address` is one endpoint or a replica set "EP1,EP2,..." (peer_group.h):
+// one DEALER either way, keyed by the address exactly as the core wrote it.
+Result<Node::Impl::Peer*> Node::Impl::PeerFor(const std::string& address) {
+  if (auto it = peers.find(address); it != peers.end()) return it->second.get();
+  // Asked once per member endpoint: each may have its own CURVE key.
+  auto connect = [this](const std::string& endpoint) -> Result<zmq::socket_t> {
+    net::ConnectOptions co;
+    co.endpoint = endpoint;
+    // The first message to a new peer waits for the connection rather than
+    // being dropped (and resent only after the core's retry delay). A peer
+    // that is down gets at most a high-water mark of stale, idempotent
+    // messages when it comes back.
+    co.immediate = false;
+    if (options.key_for_endpoint) co.server_key = options.key_for_endpoint(endpoint);
+    if (co.server_key.empty()) co.server_key = options.peer_key;
+    if (!co.server_key.empty()) co.curve_secret_file = options.listen.curve_secret_file;
+    return net::Connect(context, co, zmq::socket_type::dealer);
+  };
+  auto peer = std::make_unique<Peer>();
   Peer* raw = peer.get();
-  peers.emplace(endpoint, std::move(peer));
-  loop.AddSocket(raw->socket, [this, endpoint, raw] { DrainPeer(endpoint, raw); });
+  auto group = PeerGroup::Open(address, std::move(connect), loop,
+                               [this, address, raw] { DrainPeer(address, raw); });
+  if (!group.ok()) return group.status();
+  raw->group = std::move(*group);
+  peers.emplace(address, std::move(peer));
   return raw;
 }
 
-void Node::Impl::DrainPeer(const std::string& endpoint, Peer* peer) {
+// Replies reach the core as MessageReceived{from = address}, whichever
+// member sent them; a NOT_PRIMARY from a replica set's member moves the set
+// on instead (the core's resend goes to the next member).
+void Node::Impl::DrainPeer(const std::string& address, Peer* peer) {
+  PeerGroup& group = *peer->group;
   for (int i = 0; i < 1024; ++i) {
-    auto total = net::ReceiveFrames(peer->socket, &frames, /*dontwait=*/true);
+    auto total = net::ReceiveFrames(group.socket(), &frames, /*dontwait=*/true);
     if (!total.ok()) return Fail(total.status());
     if (*total == 0) return;
+    group.Heard();
     if (*total != wire::kMessageFrames) {
-      cli::LogWarn("malformed reply from peer", {{"peer", endpoint}});
+      cli::LogWarn("malformed reply from peer", {{"peer", address}});
       continue;
     }
     const std::string_view views[] = {net::View(frames[0]), net::View(frames[1])};
     auto message = wire::DecodeMessage(views);
     if (!message.ok()) {
       cli::LogWarn("malformed reply from peer",
-                   {{"peer", endpoint}, {"reason", message.status().message()}});
+                   {{"peer", address}, {"reason", message.status().message()}});
       continue;
     }
     auto msg = txn::DecodeTxnMessage(message->header.type, message->body);
     if (!msg.ok()) {
       cli::LogWarn("malformed reply from peer",
-                   {{"peer", endpoint}, {"reason", msg.status().message()}});
+                   {{"peer", address}, {"reason", msg.status().message()}});
       continue;
     }
-    (void)Feed(txn::MessageReceived{endpoint, message->header.request_id, std::move(*msg)});
+    if (const auto* error = std::get_if<wire::ErrorReply>(&*msg);
+        error != nullptr && group.OnError(*error)) {
+      return;  // moved on: the socket this came from is closed
+    }
+    if (role == Role::kStandby) continue;  // an answer to a core that is gone
+    (void)Feed(txn::MessageReceived{address, message->header.request_id, std::move(*msg)});
     if (!running) return;
   }
 }
@@ -450,12 +435,14 @@ net::Server::HandlerResult Node::Impl::OnRequest(const wire::Header& header,
     if (msg.status().code() == Code::kUnavailable) return net::Server::Unsupported(header);
     return msg.status();
   }
+  if (RefuseWrite(handle, header.request_id, *msg)) return net::Server::Deferred();
   (void)Feed(txn::MessageReceived{handle, header.request_id, std::move(*msg)});
   return net::Server::Deferred();
 }
 
 void Node::Impl::OnDurable() {
   const uint64_t lsn = log->ConsumeNotify();
+  if (role == Role::kStandby) return OnDurableReport(lsn);
   if (lsn <= durable) return;
   durable = lsn;
   // The forced records that just became durable: their "after" failpoints
@@ -466,7 +453,8 @@ void Node::Impl::OnDurable() {
     if (it == fp.force.end()) continue;
     if (Status s = failpoint::Hit(it->second.second); !s.ok()) return Fail(s);
   }
-  (void)Feed(txn::LogDurable{lsn});
+  SendProgress();
+  Gate();
 }
 
 void Node::Impl::OnSignals(bool* draining) {
@@ -564,7 +552,11 @@ void Node::Impl::SnapshotDone() {
   ++snapshots_written;
   // The snapshot is durable (WriteSnapshot fsyncs it and its directory), so
   // what it replaces can go.
-  Status del = log->DeleteSegmentsBefore(snap_lsn + 1);
+  // Segments a replica still needs stay (replicad caps that by bytes and
+  // age, so a dead replica cannot fill the disk: retain_from).
+  uint64_t floor = snap_lsn + 1;
+  if (role != Role::kStandby && acked.retain_from > 0) floor = std::min(floor, acked.retain_from);
+  Status del = log->DeleteSegmentsBefore(floor);
   if (del.ok()) del = wal::DeleteSnapshotsBefore(*dir, snap_lsn);
   cli::LogInfo("snapshot written",
                {{"lsn", std::to_string(snap_lsn)}, {"trimmed", del.ok() ? "yes" : del.message()}});
@@ -579,27 +571,32 @@ Status Node::Run(CoreFn core, std::function<bool()> idle) {
     ~Stop() { *flag = false; }
   } stop{&n.running};
 
-  txn::Recovered rec;
-  rec.records = std::move(n.recovered);
-  n.recovered = {};
-  rec.next_lsn = std::max(n.log->last_lsn(), n.snap_lsn) + 1;
-  rec.snapshot = std::move(n.start_snapshot);
-  rec.snapshot_lsn = n.snap_lsn;
-  n.start_snapshot = {};
-  const size_t records = rec.records.size();
-  std::vector<txn::Action> actions;
-  if (Status s = n.core(rec, &actions); !s.ok()) return s;
-  rec.records.clear();
-  rec.records.shrink_to_fit();
-  rec.snapshot.clear();
-  rec.snapshot.shrink_to_fit();
-  for (const txn::Action& a : actions) {
-    SK_RETURN_IF_ERROR(n.Perform(a));
-    if (n.on_action) n.on_action(a);
+  size_t records = 0;
+  {
+    txn::Recovered rec = n.TakeRecovered();
+    records = rec.records.size();
+    std::vector<txn::Action> actions;
+    const bool standby = n.role == Impl::Role::kStandby;
+    Status s = standby ? n.core(txn::StandbyRecovered{std::move(rec)}, &actions)
+                       : n.core(std::move(rec), &actions);
+    if (!s.ok()) return s;
+    for (const txn::Action& a : actions) {
+      SK_RETURN_IF_ERROR(n.Perform(a));
+      if (n.on_action) n.on_action(a);
+    }
   }
+  n.fed = n.durable;
 
   bool draining = false;
-  n.loop.AddFd(n.log->notify_fd(), [&n] { n.OnDurable(); });
+  n.WatchLog();
+  SK_RETURN_IF_ERROR(n.OpenLink());
+  n.loop.AddTimer(
+      std::chrono::milliseconds(100),
+      [&n] {
+        n.SendProgress();
+        n.SweepPendingWrites();
+      },
+      true);
   n.loop.AddFd(n.signals.fd(), [&n, &draining] { n.OnSignals(&draining); });
   n.loop.AddSocket(n.router, [&n] {
     if (Status s = n.server->ServePending(); !s.ok()) n.Fail(s);
@@ -623,6 +620,7 @@ Status Node::Run(CoreFn core, std::function<bool()> idle) {
       true);
 
   cli::LogInfo("serving", {{"role", n.options.role},
+                           {"mode", n.role == Impl::Role::kStandby ? "standby" : "primary"},
                            {"data", n.options.data_dir},
                            {"listen", n.endpoint},
                            {"curve", n.options.listen.curve_secret_file.empty() ? "off" : "on"},

@@ -83,7 +83,16 @@ Coordinator::Coordinator(CoordinatorOptions options, Router router)
 
 Status Coordinator::Handle(const Event& event, std::vector<Action>* out) {
   if (const auto* r = std::get_if<Recovered>(&event)) return OnRecovered(*r, out);
+  if (const auto* r = std::get_if<StandbyRecovered>(&event)) {
+    SK_RETURN_IF_ERROR(Restore(r->recovered));
+    standby_ = true;
+    return Status::Ok();
+  }
   if (!recovered_) return Status::Internal("coordinator: event before Recovered");
+  if (standby_) return OnStandbyEvent(event, out);
+  if (std::holds_alternative<Replicated>(event) || std::holds_alternative<Promoted>(event)) {
+    return Status::Internal("coordinator: standby event on a primary");
+  }
   if (pristine_) {  // from now on the state is more than replay rebuilds
     pristine_ = false;
     replayed_open_.clear();

@@ -153,6 +153,11 @@ void Coordinator::OnHeuristicReport(const Peer& from, uint64_t rid, const wire::
 }
 
 Status Coordinator::OnRecovered(const Recovered& r, std::vector<Action>* out) {
+  SK_RETURN_IF_ERROR(Restore(r));
+  return Activate(out);
+}
+
+Status Coordinator::Restore(const Recovered& r) {
   SK_RETURN_IF_ERROR(ValidateCoordinatorOptions(options_));
   if (recovered_) return Status::Internal("coordinator: Recovered delivered twice");
   if (r.snapshot_lsn >= r.next_lsn) {
@@ -165,48 +170,58 @@ Status Coordinator::OnRecovered(const Recovered& r, std::vector<Action>* out) {
     return Status::IoError("snapshot lsn " + std::to_string(r.snapshot_lsn) +
                            " given without a snapshot");
   }
-  auto& open = replayed_open_;  // decided, not ENDed
   Lsn last = r.snapshot_lsn;
   for (const LogEntry& e : r.records) {
-    const std::string where = "log record lsn " + std::to_string(e.lsn) + ": ";
-    if (e.lsn <= last || e.lsn >= r.next_lsn) return Status::IoError(where + "out of order");
-    last = e.lsn;
-    const auto type = static_cast<RecordType>(e.type);
-    Status s;
-    if (type == RecordType::kCommitDecision) {
-      CommitDecisionRecord rec;
-      s = DecodeRecord(type, e.payload, &rec);
-      if (s.ok()) s = ValidateTxid(rec.txid);
-      if (s.ok()) {
-        Remember(
-            rec.client_txid, rec.txid,
-            Remembered{wire::SubmitResult{rec.client_txid, wire::TxOutcome::kCommitted, "", "", {}},
-                       true});
-        open[rec.txid] = std::move(rec);
-      }
-    } else if (type == RecordType::kEnd) {
-      TxidRecord rec;
-      s = DecodeRecord(type, e.payload, &rec);
-      if (s.ok()) open.erase(rec.txid);
-    } else if (type == RecordType::kHeuristicMismatch) {
-      HeuristicMismatchRecord rec;
-      s = DecodeRecord(type, e.payload, &rec);
-      if (s.ok()) {
-        heuristics_.push_back(
-            HeuristicReportInfo{rec.txid, rec.participant, rec.decided, rec.heuristic, true});
-      }
-    } else {
-      s = Status::IoError("record type " + std::to_string(e.type) +
-                          " does not belong in a coordinator log");
+    if (e.lsn <= last || e.lsn >= r.next_lsn) {
+      return Status::IoError("log record lsn " + std::to_string(e.lsn) + ": out of order");
     }
-    if (!s.ok()) return Status::IoError(where + s.message());
+    last = e.lsn;
+    SK_RETURN_IF_ERROR(Replay(e).Prefixed("log record lsn " + std::to_string(e.lsn)));
   }
   next_lsn_ = r.next_lsn;
   durable_lsn_ = r.next_lsn - 1;
   recovered_ = true;
+  return Status::Ok();
+}
 
+// One record of the log, as recovery (and a standby) replays it.
+Status Coordinator::Replay(const LogEntry& e) {
+  auto& open = replayed_open_;  // decided, not ENDed
+  const auto type = static_cast<RecordType>(e.type);
+  Status s;
+  if (type == RecordType::kCommitDecision) {
+    CommitDecisionRecord rec;
+    s = DecodeRecord(type, e.payload, &rec);
+    if (s.ok()) s = ValidateTxid(rec.txid);
+    if (s.ok()) {
+      Remember(
+          rec.client_txid, rec.txid,
+          Remembered{wire::SubmitResult{rec.client_txid, wire::TxOutcome::kCommitted, "", "", {}},
+                     true});
+      open[rec.txid] = std::move(rec);
+    }
+  } else if (type == RecordType::kEnd) {
+    TxidRecord rec;
+    s = DecodeRecord(type, e.payload, &rec);
+    if (s.ok()) open.erase(rec.txid);
+  } else if (type == RecordType::kHeuristicMismatch) {
+    HeuristicMismatchRecord rec;
+    s = DecodeRecord(type, e.payload, &rec);
+    if (s.ok()) {
+      heuristics_.push_back(
+          HeuristicReportInfo{rec.txid, rec.participant, rec.decided, rec.heuristic, true});
+    }
+  } else {
+    s = Status::IoError("record type " + std::to_string(e.type) +
+                        " does not belong in a coordinator log");
+  }
+  if (!s.ok()) return Status::IoError(s.message());
+  return Status::Ok();
+}
+
+Status Coordinator::Activate(std::vector<Action>* out) {
   // Re-drive every decision without an END.
-  for (const auto& [txid, rec] : open) {
+  for (const auto& [txid, rec] : replayed_open_) {
     Txn t;
     t.client_txid = rec.client_txid;
     t.state = CoordState::kCommitted;

@@ -105,7 +105,20 @@ Participant::Participant(ParticipantOptions options) : options_(std::move(option
 
 Status Participant::Handle(const Event& event, std::vector<Action>* out) {
   if (const auto* r = std::get_if<Recovered>(&event)) return OnRecovered(*r, out);
+  if (const auto* r = std::get_if<StandbyRecovered>(&event)) {
+    SK_RETURN_IF_ERROR(Restore(r->recovered));
+    standby_ = true;
+    return Status::Ok();
+  }
   if (!recovered_) return Status::Internal("participant: event before Recovered");
+  if (standby_) {
+    const auto* m = std::get_if<MessageReceived>(&event);
+    const bool read = m && (std::holds_alternative<wire::GetRequest>(m->msg) ||
+                            std::holds_alternative<wire::ScanRequest>(m->msg));
+    if (!read) return OnStandbyEvent(event, out);
+  } else if (std::holds_alternative<Replicated>(event) || std::holds_alternative<Promoted>(event)) {
+    return Status::Internal("participant: standby event on a primary");
+  }
   pristine_ = false;  // from now on the state is more than replay rebuilds
   if (const auto* t = std::get_if<TimerFired>(&event)) {
     OnTimer(t->id, out);

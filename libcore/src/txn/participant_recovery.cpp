@@ -14,6 +14,11 @@
 namespace shardkit::txn {
 
 Status Participant::OnRecovered(const Recovered& r, std::vector<Action>* out) {
+  SK_RETURN_IF_ERROR(Restore(r));
+  return Activate(out);
+}
+
+Status Participant::Restore(const Recovered& r) {
   if (recovered_) return Status::Internal("participant: Recovered delivered twice");
   if (r.snapshot_lsn >= r.next_lsn) {
     return Status::IoError("snapshot lsn " + std::to_string(r.snapshot_lsn) +
@@ -41,7 +46,10 @@ Status Participant::OnRecovered(const Recovered& r, std::vector<Action>* out) {
   next_lsn_ = r.next_lsn;
   durable_lsn_ = r.next_lsn - 1;
   recovered_ = true;
+  return Status::Ok();
+}
 
+Status Participant::Activate(std::vector<Action>* out) {
   for (auto& [txid, b] : branches_) {
     std::vector<std::string_view> keys;
     for (const wire::Op& op : b.ops) keys.push_back(op.key);

@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "file.h"
+#include "install.h"
 
 namespace shardkit::wal {
 namespace {
@@ -137,6 +138,15 @@ Result<DataDir> DataDir::Open(const std::string& raw_path, DataDirOptions option
   if (FsyncDir(dir.snap_dir()) != 0) {
     dir.Fatal("fsync directory " + dir.snap_dir() + ": " + ErrnoText(errno));
     return Status::Internal("fsync directory " + dir.snap_dir() + " failed");
+  }
+  // An install that passed its commit point is finished before anyone reads
+  // the log, so old segments are never seen next to the new snapshot.
+  auto install = FindUnfinishedInstall(dir.snap_dir());
+  if (!install.ok()) return install.status();
+  if (*install) {
+    SK_RETURN_IF_ERROR(FinishInstall(dir, **install));
+    dir.Warn("finished an interrupted snapshot install at LSN " + std::to_string((*install)->lsn) +
+             " (the log and older snapshots were replaced)");
   }
   return dir;
 }

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "install.h"
 #include "log_impl.h"
 #include "record_format.h"
 
@@ -18,6 +19,16 @@ namespace shardkit::wal {
 Result<Log> Log::Open(const DataDir& dir, LogOptions options, uint64_t replay_from,
                       const RecordFn& on_record) {
   if (options.segment_bytes == 0) return Status::Usage("wal segment size must be positive");
+  // An install that failed after its commit point left the segments half
+  // deleted; only DataDir::Open finishes it (see InstallSnapshot).
+  auto unfinished = FindUnfinishedInstall(dir.snap_dir());
+  if (!unfinished.ok()) return unfinished.status();
+  if (*unfinished) {
+    return Status::IoError((*unfinished)->path +
+                           ": a snapshot install is unfinished; reopen the data directory "
+                           "to finish it");
+  }
+
   auto segments = ListSegments(dir.wal_dir());
   if (!segments.ok()) return segments.status();
 
@@ -38,6 +49,8 @@ Result<Log> Log::Open(const DataDir& dir, LogOptions options, uint64_t replay_fr
 
   auto impl = std::make_unique<Impl>(dir, options);
   impl->next_lsn = next_lsn;
+  impl->last_epoch = segments->empty() ? 0 : scan->last_epoch;
+  impl->durable_epoch = impl->last_epoch;
   impl->durable_lsn.store(next_lsn - 1);
   if (!segments->empty()) {
     const SegmentFile& last = segments->back();
@@ -95,23 +108,55 @@ uint64_t Log::Append(uint8_t type, uint64_t epoch, std::string_view payload) {
                        " bytes exceeds the 64 MiB limit (a caller must bound its inputs)");
     return 0;
   }
-  char header[kRecordHeaderBytes];
   bool wake = false;
   uint64_t lsn = 0;
   {
     std::lock_guard lock(m.mu);
     lsn = m.next_lsn++;
-    EncodeHeader(header, type, epoch, lsn, static_cast<uint32_t>(payload.size()));
-    const size_t before = m.pending.size();
-    m.pending.insert(m.pending.end(), header, header + kRecordHeaderBytes);
-    m.pending.insert(m.pending.end(), payload.begin(), payload.end());
-    // Wake the writer only on crossing the threshold, not on every append.
-    wake = before < m.options.flush_bytes && m.pending.size() >= m.options.flush_bytes;
+    wake = m.QueueLocked(type, epoch, lsn, payload);
   }
-  m.records.fetch_add(1, std::memory_order_relaxed);
-  m.bytes.fetch_add(kRecordHeaderBytes + payload.size(), std::memory_order_relaxed);
   if (wake) m.writer_cv.notify_one();
   return lsn;
+}
+
+Status Log::AppendRecord(uint8_t type, uint64_t epoch, uint64_t lsn, std::string_view payload) {
+  Impl& m = *impl_;
+  if (payload.size() > kMaxPayloadBytes) {
+    return Status::DataError("wal: record " + std::to_string(lsn) + " has " +
+                             std::to_string(payload.size()) +
+                             " payload bytes, over the 64 MiB limit");
+  }
+  bool wake = false;
+  {
+    std::lock_guard lock(m.mu);
+    if (lsn != m.next_lsn) {
+      return Status::DataError("wal: record " + std::to_string(lsn) +
+                               " cannot be appended: the log ends at LSN " +
+                               std::to_string(m.next_lsn - 1));
+    }
+    if (epoch < m.last_epoch) {
+      return Status::DataError("wal: record " + std::to_string(lsn) + " has epoch " +
+                               std::to_string(epoch) + ", below the log's last epoch " +
+                               std::to_string(m.last_epoch));
+    }
+    ++m.next_lsn;
+    wake = m.QueueLocked(type, epoch, lsn, payload);
+  }
+  if (wake) m.writer_cv.notify_one();
+  return Status::Ok();
+}
+
+bool Log::Impl::QueueLocked(uint8_t type, uint64_t epoch, uint64_t lsn, std::string_view payload) {
+  char header[kRecordHeaderBytes];
+  EncodeHeader(header, type, epoch, lsn, static_cast<uint32_t>(payload.size()));
+  const size_t before = pending.size();
+  pending.insert(pending.end(), header, header + kRecordHeaderBytes);
+  pending.insert(pending.end(), payload.begin(), payload.end());
+  last_epoch = epoch;
+  records.fetch_add(1, std::memory_order_relaxed);
+  bytes.fetch_add(kRecordHeaderBytes + payload.size(), std::memory_order_relaxed);
+  // Wake the writer only on crossing the threshold, not on every append.
+  return before < options.flush_bytes && pending.size() >= options.flush_bytes;
 }
 
 void Log::RequestSync() {
@@ -152,6 +197,16 @@ uint64_t Log::durable_lsn() const { return impl_->durable_lsn.load(std::memory_o
 uint64_t Log::last_lsn() const {
   std::lock_guard lock(impl_->mu);
   return impl_->next_lsn - 1;
+}
+
+LogPosition Log::durable_position() const {
+  std::lock_guard lock(impl_->mu);
+  return LogPosition{impl_->durable_epoch, impl_->durable_lsn.load(std::memory_order_relaxed)};
+}
+
+uint64_t Log::last_epoch() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->last_epoch;
 }
 
 int Log::notify_fd() const { return impl_->notify.get(); }

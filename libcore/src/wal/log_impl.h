@@ -26,6 +26,10 @@ struct Log::Impl {
   // Closes the current segment (already fdatasynced) and creates the one
   // whose first record is `first_lsn`: create, fsync it, fsync the directory.
   Status Roll(uint64_t first_lsn);
+  // Queues an encoded copy of a record whose LSN is next_lsn (the caller
+  // holds `mu`, checked the payload size and advances next_lsn). Returns true
+  // when the writer must be woken.
+  bool QueueLocked(uint8_t type, uint64_t epoch, uint64_t lsn, std::string_view payload);
   // Reports `message` to the FatalHandler; returns Internal(message) if the
   // handler returns.
   Status Fail(const std::string& message);
@@ -41,11 +45,13 @@ struct Log::Impl {
   std::condition_variable durable_cv;  // SyncUpTo waits on it
   std::vector<char> pending;           // encoded, unsealed records; guarded by mu
   uint64_t next_lsn = 1;               // guarded by mu
+  uint64_t last_epoch = 0;             // guarded by mu; of the record at next_lsn - 1
   bool sync_requested = false;         // guarded by mu
   bool stopping = false;               // guarded by mu
   Status failure;                      // guarded by mu; set once the writer has failed
 
   std::atomic<uint64_t> durable_lsn{0};  // written by the writer, under mu
+  uint64_t durable_epoch = 0;            // guarded by mu; of the record at durable_lsn
   std::atomic<uint64_t> records{0};
   std::atomic<uint64_t> bytes{0};
   std::atomic<uint64_t> batches{0};

@@ -36,6 +36,38 @@ Status TruncateTail(const DataDirOptions& reports, const std::string& path, uint
   return Status::Ok();
 }
 
+// The epoch of the last record in `seg`, a finished segment that must end
+// at LSN `last_lsn`, verifying every record on the way as the scan does.
+Result<uint64_t> LastEpochOf(const SegmentFile& seg, uint64_t last_lsn) {
+  auto reader = SegmentReader::Open(seg.path);
+  if (!reader.ok()) return reader.status();
+  uint64_t expected = seg.first_lsn, epoch = 0;
+  Record record;
+  std::string why;
+  while (true) {
+    auto outcome = reader->Next(&record, &why);
+    if (!outcome.ok()) return outcome.status();
+    if (*outcome == SegmentReader::Outcome::kEnd) break;
+    if (*outcome == SegmentReader::Outcome::kBad) {
+      return Corrupt(seg.path, reader->offset(),
+                     why + " (not the last segment, so not a torn write)");
+    }
+    if (record.lsn != expected) {
+      return Corrupt(seg.path, reader->offset(),
+                     "LSN " + std::to_string(record.lsn) + " where LSN " +
+                         std::to_string(expected) + " was expected");
+    }
+    epoch = record.epoch;
+    ++expected;
+  }
+  if (expected != last_lsn + 1) {
+    return Status::IoError(seg.path + ": segment ends at LSN " + std::to_string(expected - 1) +
+                           " but the next one starts at LSN " + std::to_string(last_lsn + 1) +
+                           " (a segment is missing or damaged)");
+  }
+  return epoch;
+}
+
 }  // namespace
 
 Result<std::vector<SegmentFile>> ListSegments(const std::string& wal_dir) {
@@ -109,11 +141,19 @@ Result<ScanResult> ScanLog(const std::string& wal_dir, const DataDirOptions& rep
                            std::to_string(expected) + " was expected");
       }
       if (fn && record.lsn >= options.from_lsn) SK_RETURN_IF_ERROR(fn(record));
+      result.last_epoch = record.epoch;
       ++expected;
     }
     if (last) result.last_segment_size = reader->consumed();
   }
   result.next_lsn = expected;
+  // Only the last segment can be empty (an empty one before it would leave
+  // a gap, refused above); then the last record is in the one before.
+  if (expected == segments[start].first_lsn && start > 0 && expected <= options.limit_lsn) {
+    auto epoch = LastEpochOf(segments[start - 1], expected - 1);
+    if (!epoch.ok()) return epoch.status();
+    result.last_epoch = *epoch;
+  }
   return result;
 }
 

@@ -38,6 +38,10 @@ struct ScanOptions {
 struct ScanResult {
   uint64_t next_lsn = 1;           // one past the last record seen
   uint64_t last_segment_size = 0;  // bytes in the last segment after any repair
+  // The epoch of the record at next_lsn - 1, 0 when there is none. When the
+  // last segment is empty (a crash right after creating it) it comes from
+  // the segment before, read for that even if it lies before from_lsn.
+  uint64_t last_epoch = 0;
 };
 
 // Reads `segments` (from ListSegments) as ScanOptions says, calling `fn`

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -61,6 +62,13 @@ Status SegmentReader::Fill(size_t want) {
     if (n == 0) break;
     end_ += size_t(n);
   }
+  return Status::Ok();
+}
+
+Status SegmentReader::SeekTo(uint64_t offset) {
+  if (::lseek(fd_.get(), off_t(offset), SEEK_SET) < 0) return ErrnoStatus("seek " + path_);
+  begin_ = end_ = 0;
+  buf_file_pos_ = offset_ = offset;
   return Status::Ok();
 }
 

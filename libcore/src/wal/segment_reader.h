@@ -30,6 +30,10 @@ class SegmentReader {
   // past it; on kBad sets *why and stays put. A read error is a non-ok Result.
   Result<Outcome> Next(Record* record, std::string* why);
 
+  // Moves to `offset`, which must be a record boundary (a consumed() value
+  // seen earlier), dropping the read-ahead buffer. IoError if lseek fails.
+  Status SeekTo(uint64_t offset);
+
   // The offset of the record Next() last looked at: the one it returned, or
   // the bad one. After kEnd, the file size.
   uint64_t offset() const { return offset_; }

@@ -13,6 +13,7 @@
 #include "file.h"
 #include "record_format.h"
 #include "shardkit/failpoint/failpoint.h"
+#include "snapshot_format.h"
 
 namespace shardkit::wal {
 namespace {
@@ -20,11 +21,11 @@ namespace {
 const failpoint::Point kBeforeRename{"wal.before-snapshot-rename"};
 const failpoint::Point kAfterRename{"wal.after-snapshot-rename"};
 
-constexpr char kMagic[8] = {'S', 'K', 'S', 'N', 'A', 'P', '0', '1'};
-constexpr char kEndMagic[8] = {'S', 'K', 'S', 'N', 'E', 'N', 'D', '1'};
-constexpr size_t kHeaderBytes = 16;
-constexpr size_t kTrailerBytes = 28;
-constexpr uint32_t kTrailerMark = 0xffffffff;
+constexpr const char* kMagic = kSnapshotMagic;
+constexpr const char* kEndMagic = kSnapshotEndMagic;
+constexpr size_t kHeaderBytes = kSnapshotHeaderBytes;
+constexpr size_t kTrailerBytes = kSnapshotTrailerBytes;
+constexpr uint32_t kTrailerMark = kSnapshotTrailerMark;
 constexpr size_t kBufferBytes = size_t{1} << 20;
 
 }  // namespace
@@ -116,14 +117,18 @@ Status WriteSnapshot(const DataDir& dir, uint64_t lsn,
   return Status::Ok();
 }
 
-Result<std::optional<SnapshotInfo>> NewestSnapshot(const DataDir& dir) {
-  auto names = ListDir(dir.snap_dir());
+namespace {
+
+// One attempt: lists `snap_dir`, then checks the newest file's trailer.
+// NoInput when that file vanished in between (a writer deleting it).
+Result<std::optional<SnapshotInfo>> FindNewest(const std::string& snap_dir) {
+  auto names = ListDir(snap_dir);
   if (!names.ok()) return names.status();
   std::optional<SnapshotInfo> newest;
   for (const std::string& name : *names) {
     uint64_t lsn = 0;
     if (!ParseLsnFileName(name, ".snap", &lsn)) continue;
-    if (!newest || lsn > newest->lsn) newest = SnapshotInfo{lsn, dir.snap_dir() + "/" + name, 0};
+    if (!newest || lsn > newest->lsn) newest = SnapshotInfo{lsn, snap_dir + "/" + name, 0};
   }
   if (!newest) return newest;
 
@@ -140,6 +145,24 @@ Result<std::optional<SnapshotInfo>> NewestSnapshot(const DataDir& dir) {
     return Status::IoError(newest->path + ": incomplete or damaged snapshot (bad trailer)");
   }
   return newest;
+}
+
+}  // namespace
+
+Result<std::optional<SnapshotInfo>> NewestSnapshot(const DataDir& dir) {
+  return FindNewest(dir.snap_dir());
+}
+
+Result<std::optional<SnapshotInfo>> NewestSnapshot(const std::string& snap_dir) {
+  // A writer deletes its older snapshots only after writing a newer one, so
+  // a retry finds that one; a few attempts cover a writer snapshotting fast.
+  constexpr int kAttempts = 4;
+  for (int attempt = 1;; ++attempt) {
+    auto newest = FindNewest(snap_dir);
+    if (newest.ok() || newest.status().code() != Code::kNoInput || attempt == kAttempts) {
+      return newest;
+    }
+  }
 }
 
 Status DeleteSnapshotsBefore(const DataDir& dir, uint64_t lsn) {

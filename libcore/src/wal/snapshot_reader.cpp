@@ -9,13 +9,14 @@
 #include "file.h"
 #include "record_format.h"
 #include "shardkit/wal/snapshot.h"
+#include "snapshot_format.h"
 
 namespace shardkit::wal {
 namespace {
 
-constexpr char kMagic[8] = {'S', 'K', 'S', 'N', 'A', 'P', '0', '1'};
-constexpr char kEndMagic[8] = {'S', 'K', 'S', 'N', 'E', 'N', 'D', '1'};
-constexpr uint32_t kTrailerMark = 0xffffffff;
+constexpr const char* kMagic = kSnapshotMagic;
+constexpr const char* kEndMagic = kSnapshotEndMagic;
+constexpr uint32_t kTrailerMark = kSnapshotTrailerMark;
 constexpr size_t kReadChunk = size_t{1} << 20;
 
 }  // namespace

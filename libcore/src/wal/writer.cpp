@@ -93,7 +93,7 @@ Status Log::Impl::WriteBatch(std::vector<char>& batch) {
 void Log::Impl::Run() {
   std::vector<char> batch;
   while (true) {
-    uint64_t batch_last = 0;
+    uint64_t batch_last = 0, batch_epoch = 0;
     {
       std::unique_lock lock(mu);
       writer_cv.wait(lock, [this] {
@@ -107,6 +107,7 @@ void Log::Impl::Run() {
       pending.clear();
       sync_requested = false;
       batch_last = next_lsn - 1;
+      batch_epoch = last_epoch;
     }
     Status s = WriteBatch(batch);
     batch.clear();
@@ -116,6 +117,7 @@ void Log::Impl::Run() {
         failure = s;
       } else {
         durable_lsn.store(batch_last, std::memory_order_release);
+        durable_epoch = batch_epoch;
       }
     }
     durable_cv.notify_all();

@@ -11,6 +11,7 @@ Status StatusFromErrorReply(const ErrorReply& reply) {
     case ErrorCode::kBadRequest:
       return Status::DataError(std::move(message));
     case ErrorCode::kNotPrimary:
+    case ErrorCode::kNotReplicated:
     case ErrorCode::kTemporary:
       return Status::Temporary(std::move(message));
     case ErrorCode::kUnsupported:

@@ -215,3 +215,95 @@ TEST_CASE("the default fatal handler logs one line and exits 70", "[wal][log]") 
   CHECK(text.find("wal.before-fsync") != std::string::npos);
   CHECK(text.find("exit=70") != std::string::npos);
 }
+
+TEST_CASE("AppendRecord lands a copied record at exactly its LSN or not at all", "[wal][log]") {
+  TempDir tmp;
+  Reports reports;
+  constexpr uint64_t kRecords = 2500;  // EpochFor moves from 1 to 3
+  {
+    auto o = OpenChecked(tmp.data(), &reports);
+    REQUIRE(o.ok());
+    Log& log = (*o)->log;
+    CHECK(log.last_epoch() == 0);
+    REQUIRE(log.AppendRecord(TypeFor(1), EpochFor(1), 1, PayloadFor(1)).ok());
+
+    Status gap = log.AppendRecord(TypeFor(3), EpochFor(3), 3, PayloadFor(3));
+    CHECK(gap.code() == Code::kDataError);
+    CHECK(gap.message() == "wal: record 3 cannot be appended: the log ends at LSN 1");
+    Status repeat = log.AppendRecord(TypeFor(1), EpochFor(1), 1, PayloadFor(1));
+    CHECK(repeat.code() == Code::kDataError);
+    CHECK(log.last_lsn() == 1);
+
+    for (uint64_t lsn = 2; lsn <= kRecords; ++lsn) {
+      REQUIRE(log.AppendRecord(TypeFor(lsn), EpochFor(lsn), lsn, PayloadFor(lsn)).ok());
+    }
+    CHECK(log.last_epoch() == EpochFor(kRecords));
+    Status older = log.AppendRecord(1, EpochFor(kRecords) - 1, kRecords + 1, "x");
+    CHECK(older.code() == Code::kDataError);
+    CHECK(older.message().find("below the log's last epoch 3") != std::string::npos);
+    Status huge = log.AppendRecord(1, 9, kRecords + 1, std::string(kMaxPayloadBytes + 1, 'h'));
+    CHECK(huge.code() == Code::kDataError);
+    CHECK(log.last_lsn() == kRecords);
+    CHECK(log.last_epoch() == EpochFor(kRecords));  // refused records leave no trace
+
+    // Append continues the same sequence.
+    CHECK(AppendStandard(log) == kRecords + 1);
+    CHECK(log.last_epoch() == EpochFor(kRecords + 1));
+    REQUIRE(log.SyncUpTo(kRecords + 1).ok());
+  }
+  auto o = OpenChecked(tmp.data(), &reports);
+  REQUIRE(o.ok());
+  REQUIRE((*o)->lsns.size() == kRecords + 1);  // and every one passed CheckStandard
+  for (uint64_t i = 0; i < kRecords + 1; ++i) REQUIRE((*o)->lsns[i] == i + 1);
+  CHECK((*o)->log.last_epoch() == EpochFor(kRecords + 1));
+  CHECK(reports.fatal.empty());
+}
+
+TEST_CASE("last_epoch is recovered, also from before an empty last segment", "[wal][log]") {
+  TempDir tmp;
+  LogOptions small;
+  small.segment_bytes = 8 << 10;
+  BuildLog(tmp.data(), 1200, small.segment_bytes);
+  {
+    auto o = OpenChecked(tmp.data(), nullptr, small, 1100);
+    REQUIRE(o.ok());
+    CHECK((*o)->log.last_epoch() == EpochFor(1200));
+  }
+  // A crash right after creating the next segment leaves it empty; the
+  // epoch of LSN 1200 must still be found, even though recovery from LSN
+  // 1201 starts at that empty segment.
+  WriteFile(tmp.data() + "/wal/00000000000000001201.seg", "");
+  auto o = OpenChecked(tmp.data(), nullptr, small, 1201);
+  REQUIRE(o.ok());
+  CHECK((*o)->lsns.empty());
+  CHECK((*o)->log.last_lsn() == 1200);
+  CHECK((*o)->log.last_epoch() == EpochFor(1200));
+  CHECK(EpochFor(1200) == 2);
+}
+
+TEST_CASE("durable_position pairs the durable LSN with its record's epoch", "[wal][log]") {
+  TempDir tmp;
+  {
+    auto o = OpenChecked(tmp.data(), nullptr);
+    REQUIRE(o.ok());
+    Log& log = (*o)->log;
+    CHECK(log.durable_position().epoch == 0);
+    CHECK(log.durable_position().lsn == 0);
+    REQUIRE(log.AppendRecord(1, 4, 1, "a").ok());
+    REQUIRE(log.SyncUpTo(1).ok());
+    // A record of a later epoch, appended but not durable yet.
+    REQUIRE(log.AppendRecord(1, 5, 2, "b").ok());
+    CHECK(log.last_epoch() == 5);
+    CHECK(log.durable_position().epoch == 4);
+    CHECK(log.durable_position().lsn == 1);
+    REQUIRE(log.SyncUpTo(2).ok());
+    CHECK(log.durable_position().epoch == 5);
+    CHECK(log.durable_position().lsn == 2);
+  }
+  auto dir = DataDir::Open(tmp.data());
+  REQUIRE(dir.ok());
+  auto log = Log::Open(*dir);
+  REQUIRE(log.ok());
+  CHECK(log->durable_position().epoch == 5);
+  CHECK(log->durable_position().lsn == 2);
+}

@@ -72,6 +72,10 @@ inline Status CheckStandard(const Record& r) {
   return Status::Ok();
 }
 
+inline Status CheckStandard(const OwnedRecord& r) {
+  return CheckStandard(Record{r.type, r.epoch, r.lsn, r.payload});
+}
+
 // Captures fatal errors and warnings instead of exiting.
 struct Reports {
   std::mutex mu;
@@ -113,6 +117,17 @@ inline Result<std::unique_ptr<Opened>> OpenChecked(const std::string& path, Repo
   });
   if (!log.ok()) return log.status();
   return std::make_unique<Opened>(Opened{std::move(*dir), std::move(*log), std::move(lsns)});
+}
+
+// Writes standard records 1..count to a new log in DATA, with segments of
+// `segment_bytes`, makes them durable and closes the log.
+inline void BuildLog(const std::string& data, uint64_t count, uint64_t segment_bytes) {
+  LogOptions options;
+  options.segment_bytes = segment_bytes;
+  auto o = OpenChecked(data, nullptr, options);
+  REQUIRE(o.ok());
+  for (uint64_t i = 0; i < count; ++i) AppendStandard((*o)->log);
+  REQUIRE((*o)->log.SyncUpTo(count).ok());
 }
 
 inline std::string ReadFile(const std::string& path) {

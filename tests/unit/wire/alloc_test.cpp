@@ -200,3 +200,131 @@ TEST_CASE("a vector of structs grows with the bytes present, not the count claim
   CHECK(s.code() == Code::kDataError);
   CHECK(largest < kSmall);
 }
+
+namespace {
+
+// Decodes `frame` as a T under the tracker; *largest is the biggest single
+// allocation made meanwhile.
+template <class T>
+Status TrackedDecode(const std::string& frame, size_t* largest) {
+  T out;
+  Status s;
+  {
+    AllocationTracker tracker;
+    s = DecodeBody(frame, &out);
+    *largest = tracker.largest();
+  }
+  return s;
+}
+
+// `body` with its last 8 bytes (a length prefix of 0: the last field is an
+// empty vector or string) replaced by `count`, then `tail`. With `after`,
+// the vector or string is followed by that many bytes of other fields
+// (fields appended later), which are dropped: the claim swallows the rest.
+std::string WithLastCount(std::string body, uint64_t count, const std::string& tail,
+                          size_t after = 0) {
+  REQUIRE(body.size() >= 9 + after);
+  body.resize(body.size() - 8 - after);
+  AppendLittle(&body, count, 8);
+  return body + tail;
+}
+
+std::string Claim(size_t offset, size_t left) {
+  return "length prefix at offset " + std::to_string(offset) +
+         " claims 1152921504606846976 elements but only " + std::to_string(left) + " bytes remain";
+}
+
+}  // namespace
+
+TEST_CASE("replication bodies claiming 2^60 records or payload bytes are rejected cheaply",
+          "[wire][alloc][repl]") {
+  size_t largest = 0;
+  const std::string tail(64, '\x01');
+
+  SECTION("ReplRecords::records") {
+    const std::string body = EncodeBody(ReplRecords{3, "node-a", "tcp://a:1", 200, 202, {}});
+    const Status s = TrackedDecode<ReplRecords>(WithLastCount(body, kHuge, tail), &largest);
+    CHECK(s.message() == "REPL_RECORDS body: " + Claim(body.size() - 8, 64));
+    CHECK(largest < kSmall);
+  }
+  SECTION("ReplRecord::payload inside REPL_RECORDS") {
+    const std::string body =
+        EncodeBody(ReplRecords{3, "node-a", "tcp://a:1", 200, 201, {{1, 3, 201, ""}}});
+    const Status s = TrackedDecode<ReplRecords>(WithLastCount(body, kHuge, "abc"), &largest);
+    CHECK(s.message() == "REPL_RECORDS body: " + Claim(body.size() - 8, 3));
+    CHECK(largest < kSmall);
+  }
+  SECTION("LinkAppend::records") {
+    const std::string body = EncodeBody(LinkAppend{});
+    const Status s = TrackedDecode<LinkAppend>(WithLastCount(body, kHuge, tail), &largest);
+    CHECK(s.message() == "LINK_APPEND body: " + Claim(1, 64));
+    CHECK(largest < kSmall);
+  }
+  SECTION("ReplRecord::payload inside LINK_APPEND") {
+    const std::string body = EncodeBody(LinkAppend{{{1, 3, 203, ""}}});
+    const Status s = TrackedDecode<LinkAppend>(WithLastCount(body, kHuge, "abc"), &largest);
+    CHECK(s.message() == "LINK_APPEND body: " + Claim(26, 3));
+    CHECK(largest < kSmall);
+  }
+  SECTION("ReplStart::history") {
+    // history is followed by session and start_seq (16 bytes).
+    const std::string body = EncodeBody(ReplStart{});
+    const Status s = TrackedDecode<ReplStart>(WithLastCount(body, kHuge, tail, 16), &largest);
+    CHECK(s.message() == "REPL_START body: " + Claim(body.size() - 24, 64));
+    CHECK(largest < kSmall);
+  }
+  SECTION("ReplSnapshotChunk::data") {
+    // data is followed by session (8 bytes).
+    const std::string body = EncodeBody(ReplSnapshotChunk{});
+    const Status s =
+        TrackedDecode<ReplSnapshotChunk>(WithLastCount(body, kHuge, tail, 8), &largest);
+    CHECK(s.message() == "REPL_SNAPSHOT_CHUNK body: " + Claim(body.size() - 16, 64));
+    CHECK(largest < kSmall);
+  }
+  SECTION("LinkAcked::received") {
+    std::string frame(1, '\x01');
+    AppendLittle(&frame, 3, 8);      // epoch
+    AppendLittle(&frame, kHuge, 8);  // received count
+    frame += tail;
+    const Status s = TrackedDecode<LinkAcked>(frame, &largest);
+    CHECK(s.message() == "LINK_ACKED body: " + Claim(9, 64));
+    CHECK(largest < kSmall);
+  }
+}
+
+TEST_CASE("a record vector grows with the records present, not the count claimed",
+          "[wire][alloc][repl]") {
+  // A LINK_APPEND claiming as many records as 1 MiB holds at 25 bytes each,
+  // whose bytes run out after one record: sizing the vector from the claim
+  // would allocate ~42,000 records (about 2 MiB) before failing.
+  const size_t room = size_t{1} << 20;
+  std::string frame(1, '\x01');
+  AppendLittle(&frame, room / ReplRecord::kMinWireBytes, 8);
+  frame += std::string(ReplRecord::kMinWireBytes, '\0');           // one empty record
+  frame += std::string(room - ReplRecord::kMinWireBytes, '\xff');  // then a huge payload length
+  size_t largest = 0;
+  const Status s = TrackedDecode<LinkAppend>(frame, &largest);
+  CHECK(s.code() == Code::kDataError);
+  CHECK(largest < kSmall);
+}
+
+TEST_CASE("a record or epoch count that fits the bytes but not the element size is rejected",
+          "[wire][alloc][repl]") {
+  // 64 bytes hold at most 2 records (25 bytes each) or 4 epoch starts (16).
+  std::string body = EncodeBody(LinkAppend{});
+  LinkAppend append;
+  CHECK(DecodeBody(WithLastCount(body, 3, std::string(64, '\0')), &append).message() ==
+        "LINK_APPEND body: length prefix at offset 1 claims 3 elements of at least 25 bytes but "
+        "only 64 bytes remain");
+  body = EncodeBody(ReplStart{});
+  ReplStart start;
+  CHECK(DecodeBody(WithLastCount(body, 5, std::string(64, '\0'), 16), &start).message() ==
+        "REPL_START body: length prefix at offset " + std::to_string(body.size() - 24) +
+            " claims 5 elements of at least 16 bytes but only 64 bytes remain");
+  // At the bound it decodes: 3 epoch starts of zeros, then session and
+  // start_seq (4 would leave nothing for them).
+  CHECK(DecodeBody(WithLastCount(body, 3, std::string(64, '\0'), 16), &start).ok());
+  CHECK(start.history.size() == 3);
+  CHECK(DecodeBody(WithLastCount(body, 4, std::string(64, '\0'), 16), &start).code() ==
+        Code::kDataError);
+}

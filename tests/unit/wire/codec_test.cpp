@@ -1,7 +1,9 @@
 #include "shardkit/wire/codec.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cereal/archives/portable_binary.hpp>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -175,12 +177,19 @@ TEST_CASE("error replies map to the status a user should see", "[wire][messages]
         Case{ErrorCode::kInternal, Code::kInternal}, Case{ErrorCode::kNotPrimary, Code::kTemporary},
         Case{ErrorCode::kUnavailable, Code::kUnavailable},
         Case{ErrorCode::kTemporary, Code::kTemporary},
-        Case{ErrorCode::kPermission, Code::kPermission},
-        Case{ErrorCode::kRefused, Code::kNegative}}) {
+        Case{ErrorCode::kPermission, Code::kPermission}, Case{ErrorCode::kRefused, Code::kNegative},
+        Case{ErrorCode::kNotReplicated, Code::kTemporary}}) {
     const Status s = StatusFromErrorReply({static_cast<uint16_t>(c.code), "why"});
     CHECK(s.code() == c.status);
     CHECK(s.message() == std::string(ErrorCodeName(c.code)) + ": why");
   }
+  // A write that is durable on the primary but whose ack level was not met
+  // in time: exit 75, and the message says so.
+  const Status not_replicated = StatusFromErrorReply(
+      {static_cast<uint16_t>(ErrorCode::kNotReplicated), "flushed:1 not met in 2000 ms"});
+  CHECK(not_replicated.exit_code() == 75);
+  CHECK(not_replicated.message() ==
+        "durable on the primary, replication not confirmed: flushed:1 not met in 2000 ms");
   const Status unknown = StatusFromErrorReply({999, "new"});
   CHECK(unknown.code() == Code::kInternal);
   CHECK(unknown.message() == "unknown error 999: new");
@@ -210,4 +219,34 @@ TEST_CASE("locate replies are checked against the request", "[wire][messages]") 
   r = SampleReply();
   r.replicas = 0;
   CHECK(ValidateLocateReply(r, 2).message() == "locate reply has replicas=0");
+}
+
+namespace {
+
+// Every body struct with a kType. A new MsgType must be added here, to
+// wire_fuzz.cpp and to corpus_test.cpp.
+template <class... T>
+struct BodyList {
+  static constexpr MsgType kTypes[] = {T::kType...};
+};
+using AllBodies =
+    BodyList<ErrorReply, LocateRequest, LocateReply, Prepare, Vote, Commit, Abort, Ack,
+             CommitOnePhase, OnePhaseResult, Inquire, Outcome, HeuristicReport, Submit,
+             SubmitResult, GetRequest, GetReply, PutRequest, PutReply, DelRequest, DelReply,
+             ScanRequest, ScanReply, AdminRequest, AdminReply, ReplHello, ReplStart, ReplRecords,
+             ReplAck, ReplSnapshotChunk, ReplVoteRequest, ReplVote, ReplTakeover, LinkProgress,
+             LinkRole, LinkAcked, LinkAppend, LinkTruncate, LinkInstall>;
+
+}  // namespace
+
+TEST_CASE("every known message type has exactly one body struct", "[wire][messages]") {
+  size_t known = 0;
+  for (uint32_t t = 0; t <= UINT16_MAX; ++t) {
+    const auto type = static_cast<MsgType>(t);
+    if (!IsKnownMsgType(type)) continue;
+    ++known;
+    INFO(MsgTypeName(type) << " (" << t << ")");
+    CHECK(std::count(std::begin(AllBodies::kTypes), std::end(AllBodies::kTypes), type) == 1);
+  }
+  CHECK(known == std::size(AllBodies::kTypes));
 }

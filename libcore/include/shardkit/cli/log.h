@@ -24,6 +24,9 @@ bool LogEnabled(LogLevel level);
 
 using Field = std::pair<std::string_view, std::string>;
 void Log(LogLevel level, std::string_view msg, std::initializer_list<Field> fields = {});
+// A line whose fields are already logfmt ("msg=\"...\" key=value"), e.g.
+// from a sans-IO core's Note: only the ts, level and tool are added.
+void LogLine(LogLevel level, std::string_view logfmt);
 
 inline void LogError(std::string_view m, std::initializer_list<Field> f = {}) {
   Log(LogLevel::kError, m, f);

@@ -31,6 +31,9 @@ struct Tool {
   std::string_view version;
   std::string_view summary;
   std::span<const Verb> verbs;
+  // The section of the tool's manual page, named by `tool --help` ("See
+  // tool(1) for details."): 1 for commands, 8 for daemons (replicad).
+  int man_section = 1;
 };
 
 // Parses one verb's flags and arguments.

@@ -83,6 +83,26 @@ struct NodeOptions {
       compact;
   uint64_t snapshot_bytes = uint64_t{256} << 20;
   std::chrono::seconds snapshot_interval{600};
+
+  // Replication (DESIGN.md §8; link.h). The Node always connects to the
+  // replicad link of its directory. It starts as a standby when `standby`
+  // is set or DIR/replication exists, and as the primary otherwise.
+  //
+  //  * A standby recovers passively (txn::StandbyRecovered), appends what
+  //    replicad sends at the same LSNs and epochs, hands the durable records
+  //    to the core (txn::Replicated), serves reads, and refuses everything
+  //    else with NOT_PRIMARY. Promoted by replicad, it becomes the primary
+  //    without a restart (txn::Promoted).
+  //  * A primary stamps its records with replicad's epoch and tells the
+  //    core LogDurable only up to the LSN that meets the ack level: the
+  //    core already holds every vote, ACK and reply until then. A write
+  //    whose reply is held longer than ack_timeout while replication lags
+  //    is answered NOT_REPLICATED ("durable on the primary, replication not
+  //    confirmed", exit 75), never ok.
+  //  * Stepping down, truncating a divergent tail and installing a resync
+  //    snapshot rebuild the core from disk, through the OnReset hook.
+  bool standby = false;
+  std::chrono::milliseconds ack_timeout{5000};
 };
 
 // Every failpoint name a Node of `role` hits, sorted.
@@ -129,6 +149,9 @@ class Node {
   // Hooks, set before Run.
   void OnAdmin(AdminFn fn);                 // ADMIN_REQUEST on the listen socket
   void OnHangup(std::function<void()> fn);  // SIGHUP
+  // Recreate the core, fresh, in place (e.g. std::optional::emplace), so
+  // hooks that refer to it stay valid. Without it a rebuild is fatal.
+  void OnReset(std::function<void()> fn);
   // Every message before the core sees it, and every action after it was
   // performed (metrics, latency, operator replies waiting for a Resolved).
   void OnMessage(std::function<void(const txn::MessageReceived&)> fn);
@@ -152,6 +175,9 @@ class Node {
   void RequestSnapshot();
   uint64_t durable_lsn() const;
   const std::string& listen_endpoint() const;
+  // "primary", "standby" or "paused", and the epoch records are stamped with.
+  std::string role() const;
+  uint64_t epoch() const;
 
   struct Impl;
 

@@ -169,6 +169,7 @@ class Coordinator {
   Result<std::string> ExportState() const;
 
  private:
+  friend struct StandbyDriver;  // standby.cpp
   enum class VoteState : uint8_t { kNone, kYes, kNo, kReadOnly };
   struct Branch {
     std::vector<wire::Op> ops;
@@ -208,6 +209,10 @@ class Coordinator {
   void OnHeuristicReport(const Peer& from, uint64_t rid, const wire::HeuristicReport& m,
                          std::vector<Action>* out);
   Status OnRecovered(const Recovered& r, std::vector<Action>* out);
+  Status Restore(const Recovered& r);  // load and replay: the passive half
+  Status Activate(std::vector<Action>* out);
+  Status OnStandbyEvent(const Event& event, std::vector<Action>* out);
+  Status Replay(const LogEntry& e);
   // coordinator_snapshot.cpp.
   Status LoadSnapshot(std::string_view bytes, Lsn lsn);
   void Arm(const std::string& txid, Txn& t, uint32_t delay_ms, std::vector<Action>* out);
@@ -217,6 +222,7 @@ class Coordinator {
   CoordinatorOptions options_;
   Router router_;
   bool recovered_ = false;
+  bool standby_ = false;   // StandbyRecovered and not yet Promoted
   bool pristine_ = false;  // recovered, and has handled nothing else since
   Lsn next_lsn_ = 1;
   Lsn durable_lsn_ = 0;

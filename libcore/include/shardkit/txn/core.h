@@ -143,7 +143,26 @@ struct OperatorResolve {
   bool commit = false;
 };
 
-using Event = std::variant<Recovered, MessageReceived, TimerFired, LogDurable, OperatorResolve>;
+// Hot standby (DESIGN.md §8). A replica's writer recovers with
+// StandbyRecovered instead of Recovered: the core rebuilds its state the
+// same way but stays passive. It arms no timer, sends no inquiry or
+// re-drive, and answers only reads (a participant's GET and SCAN; anything
+// else gets ErrorReply NOT_PRIMARY). Replicated hands it more records, in
+// LSN order, that the replica's log made durable; it replays them exactly
+// as recovery would. Promoted turns it into the primary: it does what
+// Recovered does after replay (re-takes in-doubt locks and asks about them,
+// re-drives decisions) and from then on behaves as after Recovered. A
+// standby's next append is after the last record it was handed.
+struct StandbyRecovered {
+  Recovered recovered;
+};
+struct Replicated {
+  std::vector<LogEntry> records;
+};
+struct Promoted {};
+
+using Event = std::variant<Recovered, MessageReceived, TimerFired, LogDurable, OperatorResolve,
+                           StandbyRecovered, Replicated, Promoted>;
 
 // ---- actions --------------------------------------------------------------
 

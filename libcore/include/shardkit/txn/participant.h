@@ -181,6 +181,7 @@ class Participant {
   Result<std::string> ExportState() const;
 
  private:
+  friend struct StandbyDriver;  // standby.cpp
   struct Branch {
     BranchState state = BranchState::kPreparing;
     std::vector<wire::Op> ops;
@@ -250,6 +251,9 @@ class Participant {
 
   // participant_recovery.cpp.
   Status OnRecovered(const Recovered& r, std::vector<Action>* out);
+  Status Restore(const Recovered& r);  // load and replay: the passive half
+  Status Activate(std::vector<Action>* out);
+  Status OnStandbyEvent(const Event& event, std::vector<Action>* out);
   Status Replay(const LogEntry& e);
   // participant_snapshot.cpp: the state of a fresh core from a snapshot.
   Status LoadSnapshot(std::string_view bytes, Lsn lsn);
@@ -284,6 +288,7 @@ class Participant {
 
   ParticipantOptions options_;
   bool recovered_ = false;
+  bool standby_ = false;   // StandbyRecovered and not yet Promoted
   bool pristine_ = false;  // recovered, and has handled nothing else since
   Lsn next_lsn_ = 1;
   Lsn durable_lsn_ = 0;

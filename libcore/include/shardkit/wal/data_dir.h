@@ -47,7 +47,10 @@ class DataDir {
   // (fsyncing each directory that gained an entry), and takes DIR/LOCK.
   // Leftover temporary snapshot files from a crash are removed (warned), and
   // snap/ is fsynced, so a rename a crashed process never synced is durable
-  // before anyone trims the log on its strength. Errors: Status::Temporary
+  // before anyone trims the log on its strength. A snapshot install that a
+  // crash interrupted after its commit point (snap/<lsn>.snap.install, see
+  // InstallSnapshot) is finished: segments and other snapshots deleted, the
+  // file renamed to snap/<lsn>.snap (warned). Errors: Status::Temporary
   // "DIR is locked by another process (pid N)" (exit 75) when another open
   // file description holds the lock; IoError/Permission when a directory
   // cannot be created or opened; a failed fsync of snap/ goes to the

@@ -44,6 +44,13 @@ struct LogOptions {
   size_t flush_bytes = size_t{1} << 20;
 };
 
+// A position in a log: the LSN of a record and the replication epoch it was
+// written in (DESIGN.md §8, identity).
+struct LogPosition {
+  uint64_t epoch = 0;
+  uint64_t lsn = 0;
+};
+
 // Counters since Open, for benchmarks and status output.
 struct LogStats {
   uint64_t records = 0;  // appended
@@ -72,6 +79,9 @@ class Log {
   // durable before anything is built on them. An empty log (no segments)
   // starts at LSN max(1, replay_from), so a directory holding only a
   // snapshot continues after it.
+  // IoError also, changing nothing, while snap/ holds an unfinished snapshot
+  // install (InstallSnapshot failed after its commit point): the segments may
+  // be half deleted, and only the next DataDir::Open finishes the install.
   // `dir` must stay open (locked) while the Log is: the Log copies its paths
   // and handlers, but the lock is what makes it the only writer.
   static Result<Log> Open(const DataDir& dir, LogOptions options = {}, uint64_t replay_from = 0,
@@ -91,6 +101,16 @@ class Log {
   // Thread-safe.
   uint64_t Append(uint8_t type, uint64_t epoch, std::string_view payload);
 
+  // Appends a record copied from another log (a standby copying its
+  // primary's records, DESIGN.md §8) at exactly `lsn`, with the epoch it had
+  // there. Ok, or DataError without appending anything when `lsn` is not
+  // last_lsn() + 1, when `epoch` is below last_epoch() (epochs never
+  // decrease along a log), or when the payload exceeds kMaxPayloadBytes (it
+  // came off the network, so that is bad input, not a bug). Otherwise as
+  // Append: queued without I/O, durable once durable_lsn() reaches `lsn`.
+  // Thread-safe; mixing it with Append on one log is allowed but pointless.
+  Status AppendRecord(uint8_t type, uint64_t epoch, uint64_t lsn, std::string_view payload);
+
   // Asks the writer to make everything appended so far durable, without
   // waiting. Thread-safe; cheap when nothing is pending.
   void RequestSync();
@@ -102,8 +122,18 @@ class Log {
 
   // Every record with an LSN up to this one is durable. Thread-safe.
   uint64_t durable_lsn() const;
+  // durable_lsn() and the epoch of the record at it, read together (the pair
+  // a replica reports: last_epoch() may already belong to a later record
+  // that is not durable yet). The epoch is 0 when no record up to
+  // durable_lsn() is in the log (empty, or starting after a snapshot).
+  // Thread-safe.
+  LogPosition durable_position() const;
   // The LSN the last Append returned (or the last recovered one).
   uint64_t last_lsn() const;
+  // The epoch of the record at last_lsn(): the last appended or recovered
+  // one. 0 for an empty log, including one that starts after a snapshot (a
+  // snapshot records no epoch; replication keeps that in DIR/epochs).
+  uint64_t last_epoch() const;
 
   // An eventfd that becomes readable each time durable_lsn() advances, for
   // net::EventLoop::AddFd. Owned by the Log; do not close it.
@@ -134,5 +164,35 @@ class Log {
   explicit Log(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Drops every record with an LSN above `lsn`: a replica's divergent tail,
+// cut where its primary's history branched off (DESIGN.md §8, catch-up).
+// Offline: no Log may be open on `dir` (the caller holds the lock and opens
+// its Log afterwards).
+//
+// First the segment holding `lsn` is read up to that record and verified as
+// recovery does: IoError (exit 74) naming the segment and byte offset for a
+// damaged record or an LSN out of sequence, and nothing is changed. When the
+// log ends before `lsn`, including at a torn tail that the next Log::Open
+// repairs, no record is dropped (snapshots above `lsn` still are). Then, in
+// an order that leaves a recoverable directory after a crash at any point:
+//   1. snapshots with an LSN above `lsn` are deleted (their state includes
+//      records being dropped), then snap/ is fsynced;
+//   2. the segments after the one holding `lsn` are deleted newest first,
+//      fsyncing wal/ after each, so a crash leaves the old log minus some of
+//      its last segments: a dense prefix, never a log with a gap;
+//   3. that segment is cut right after record `lsn` (ftruncate, fsync).
+// After a crash the log ends anywhere between `lsn` and its old end; calling
+// this again finishes the job. A failed fsync goes to the FatalHandler.
+//
+// When `lsn` is below the first LSN of the oldest segment (every retained
+// record is above it) all segments are deleted and Ok is returned: the log
+// no longer reaches back to `lsn`, and the caller must install a snapshot
+// (InstallSnapshot) before opening the Log. The same holds whenever no
+// snapshot at or below `lsn` remains from which the surviving segments
+// continue, e.g. after `lsn` fell below the only snapshot. The caller can
+// tell beforehand from the oldest segment (LogReader::OldestLsn) and
+// NewestSnapshot.
+Status TruncateLogAfter(const DataDir& dir, uint64_t lsn);
 
 }  // namespace shardkit::wal

@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <string_view>
 
 #include "shardkit/status/status.h"
@@ -38,6 +39,16 @@ struct Record {
   uint64_t epoch = 0;
   uint64_t lsn = 0;
   std::string_view payload;
+};
+
+// One record with its own copy of the payload, for readers that keep or
+// forward records after the read buffer has moved on (wal::LogReader, and
+// replication, which sends them to replicas for Log::AppendRecord).
+struct OwnedRecord {
+  uint8_t type = 0;
+  uint64_t epoch = 0;
+  uint64_t lsn = 0;
+  std::string payload;
 };
 
 // Receives records in LSN order during recovery or replay. A non-ok return

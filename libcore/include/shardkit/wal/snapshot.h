@@ -70,8 +70,45 @@ Status WriteSnapshot(const DataDir& dir, uint64_t lsn,
 // an older snapshot whose log may already be deleted.
 Result<std::optional<SnapshotInfo>> NewestSnapshot(const DataDir& dir);
 
+// The same for a snapshot directory (DIR/snap) that another process owns,
+// without its lock: replicad picks the snapshot for a full resync this way
+// while the writer runs. The writer may delete the newest snapshot at any
+// moment once it has written a newer one; a file that vanishes between the
+// listing and the check is looked up again (a few times, then NoInput).
+// Once SnapshotReader::Open has the file open, a deletion no longer matters:
+// the open descriptor keeps the data readable.
+Result<std::optional<SnapshotInfo>> NewestSnapshot(const std::string& snap_dir);
+
 // Removes the snapshots with LSNs below `lsn` and fsyncs the directory.
 Status DeleteSnapshotsBefore(const DataDir& dir, uint64_t lsn);
+
+// Replaces the whole state of `dir` with the snapshot in `file`, for a
+// replica's full resync (DESIGN.md §8): afterwards snap/<lsn>.snap is the
+// only snapshot and wal/ holds no segment, so Log::Open(dir, options,
+// lsn + 1) starts an empty log at lsn + 1 (with replay_from 0 it would start
+// at 1). Offline: no Log may be open on `dir`.
+//
+// `file` is a complete snapshot (the layout above) at `lsn`, written and
+// fsynced by another process, inside DIR's file system, and not itself
+// named like a snapshot in snap/: a name containing ".tmp" under snap/ is
+// best, so that DataDir::Open removes a half-received file after a crash.
+// Before anything is changed the file is verified whole, header, entries,
+// checksum and trailer: IoError (exit 74) naming the file when it is
+// damaged, DataError when its header holds another LSN, NoInput when it is
+// missing, Usage when it has a final snapshot name in snap/.
+//
+// Crash safety comes from one commit point. The file is fsynced and renamed
+// to snap/<lsn>.snap.install, and snap/ is fsynced: before that a crash
+// leaves the old state untouched (plus the caller's file); after it the new
+// state is decided. Then every segment is deleted and wal/ fsynced, every
+// other snapshot deleted and snap/ fsynced, and the .install file renamed
+// to snap/<lsn>.snap and snap/ fsynced. A crash anywhere in those steps
+// leaves the .install file, and the next DataDir::Open repeats them (they
+// are idempotent) before it returns: so no Log ever sees old segments next
+// to the new snapshot. If this returns an error after the commit point the
+// same holds; until the DataDir is reopened, Log::Open refuses the
+// directory. A failed fsync goes to the FatalHandler.
+Status InstallSnapshot(const DataDir& dir, const std::string& file, uint64_t lsn);
 
 // Streams the entries of one snapshot, verifying it.
 class SnapshotReader {

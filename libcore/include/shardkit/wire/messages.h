@@ -6,7 +6,8 @@
 // cannot pair a body with the wrong header type.
 //
 // Decode bodies only through DecodeBody (codec.h): it bounds every length
-// prefix by the bytes actually present in the frame.
+// prefix by the bytes actually present in the frame. The replication bodies
+// live in repl_messages.h, which this header includes.
 #pragma once
 
 #include <cereal/types/string.hpp>
@@ -18,6 +19,7 @@
 
 #include "shardkit/status/status.h"
 #include "shardkit/wire/protocol.h"
+#include "shardkit/wire/repl_messages.h"  // replication bodies, MsgTypes 64..95
 
 namespace shardkit::wire {
 
@@ -395,7 +397,7 @@ struct AdminReply {
 };
 
 // The Status a client should see for `reply`: kBadRequest -> DataError,
-// kNotPrimary and kTemporary -> Temporary, kUnavailable and kUnsupported ->
+// kNotPrimary, kNotReplicated and kTemporary -> Temporary, kUnavailable and kUnsupported ->
 // Unavailable, kPermission -> Permission, kRefused -> Negative, kInternal and
 // unknown codes -> Internal. The message is "<code name>: <reason>". Never returns ok.
 Status StatusFromErrorReply(const ErrorReply& reply);

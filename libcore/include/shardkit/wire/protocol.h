@@ -55,19 +55,35 @@ enum class MsgType : uint16_t {
   kScanReply = 51,        // ScanReply
   kAdminRequest = 52,     // AdminRequest, operator -> daemon (status, prepared, ...)
   kAdminReply = 53,       // AdminReply, a table
-  // 64..95: replication (reserved)
+  // 64..79: replication between replicad members (DESIGN.md §8; repl_messages.h)
+  kReplHello = 64,          // ReplHello, replica -> primary: "I hold the log up to here"
+  kReplStart = 65,          // ReplStart, primary -> replica: where to truncate, what follows
+  kReplRecords = 66,        // ReplRecords, primary -> replica: log records, or a heartbeat
+  kReplAck = 67,            // ReplAck, replica -> primary: cumulative positions
+  kReplSnapshotChunk = 68,  // ReplSnapshotChunk, primary -> replica: full resync
+  kReplVoteRequest = 69,    // ReplVoteRequest, candidate -> members, answered by kReplVote
+  kReplVote = 70,           // ReplVote
+  kReplTakeover = 71,       // ReplTakeover, demoted primary -> switchover target
+  // 80..95: the link between a data directory's writer and its replicad (ipc)
+  kLinkProgress = 80,  // LinkProgress, writer -> replicad: durable and applied LSNs
+  kLinkRole = 81,      // LinkRole, replicad -> writer: primary, replica or paused
+  kLinkAcked = 82,     // LinkAcked, replicad -> writer: replica positions
+  kLinkAppend = 83,    // LinkAppend, replicad -> writer (replica): records to append
+  kLinkTruncate = 84,  // LinkTruncate, replicad -> writer (replica): drop a divergent tail
+  kLinkInstall = 85,   // LinkInstall, replicad -> writer (replica): install a resync snapshot
 };
 
 // Error codes carried in ErrorReply::code. Wire values: never renumber.
 enum class ErrorCode : uint16_t {
-  kBadRequest = 1,   // the request could not be decoded or is invalid
-  kUnsupported = 2,  // the peer does not handle this message type
-  kInternal = 3,     // the peer hit a bug or a fatal local error
-  kNotPrimary = 4,   // the peer is not the primary; retry elsewhere
-  kUnavailable = 5,  // the service cannot answer now (e.g. shutting down)
-  kTemporary = 6,    // a timeout or transient condition; retry may help
-  kPermission = 7,   // the request is not allowed for this client
-  kRefused = 8,      // a negative answer: not in doubt, already decided (exit 1)
+  kBadRequest = 1,     // the request could not be decoded or is invalid
+  kUnsupported = 2,    // the peer does not handle this message type
+  kInternal = 3,       // the peer hit a bug or a fatal local error
+  kNotPrimary = 4,     // the peer is not the primary; retry elsewhere
+  kUnavailable = 5,    // the service cannot answer now (e.g. shutting down)
+  kTemporary = 6,      // a timeout or transient condition; retry may help
+  kPermission = 7,     // the request is not allowed for this client
+  kRefused = 8,        // a negative answer: not in doubt, already decided (exit 1)
+  kNotReplicated = 9,  // durable on the primary, replication not confirmed in time (75)
 };
 
 // Size of the fixed header frame: 'S' 'K' version(1) type(2) flags(2) id(8).
@@ -169,6 +185,34 @@ constexpr std::string_view MsgTypeName(MsgType type) {
       return "ADMIN_REQUEST";
     case MsgType::kAdminReply:
       return "ADMIN_REPLY";
+    case MsgType::kReplHello:
+      return "REPL_HELLO";
+    case MsgType::kReplStart:
+      return "REPL_START";
+    case MsgType::kReplRecords:
+      return "REPL_RECORDS";
+    case MsgType::kReplAck:
+      return "REPL_ACK";
+    case MsgType::kReplSnapshotChunk:
+      return "REPL_SNAPSHOT_CHUNK";
+    case MsgType::kReplVoteRequest:
+      return "REPL_VOTE_REQUEST";
+    case MsgType::kReplVote:
+      return "REPL_VOTE";
+    case MsgType::kReplTakeover:
+      return "REPL_TAKEOVER";
+    case MsgType::kLinkProgress:
+      return "LINK_PROGRESS";
+    case MsgType::kLinkRole:
+      return "LINK_ROLE";
+    case MsgType::kLinkAcked:
+      return "LINK_ACKED";
+    case MsgType::kLinkAppend:
+      return "LINK_APPEND";
+    case MsgType::kLinkTruncate:
+      return "LINK_TRUNCATE";
+    case MsgType::kLinkInstall:
+      return "LINK_INSTALL";
   }
   return "UNKNOWN";
 }
@@ -195,6 +239,8 @@ constexpr std::string_view ErrorCodeName(ErrorCode code) {
       return "permission denied";
     case ErrorCode::kRefused:
       return "refused";
+    case ErrorCode::kNotReplicated:
+      return "durable on the primary, replication not confirmed";
   }
   return "unknown error";
 }

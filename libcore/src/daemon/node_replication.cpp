@@ -1,0 +1,336 @@
+// Node: the writer's half of replication (node.h, link.h; DESIGN.md §8).
+//
+// Roles, as replicad sets them over the link:
+//
+//   standby  the core recovered passively; records from LINK_APPEND are
+//            appended at their LSNs and epochs, and once durable handed to
+//            the core (Replicated). Reads are served, writes refused.
+//   primary  the core runs; records are stamped with `epoch`; LogDurable is
+//            gated on the ack level (Gate).
+//   paused   a primary that refuses new writes (switchover, lost lease) but
+//            finishes the ones in flight.
+//
+// Transitions: standby -> primary feeds Promoted after the whole appended
+// log is durable. primary/paused -> standby rebuilds the core from disk
+// (Rebuild), as do LINK_TRUNCATE and LINK_INSTALL, which change the disk
+// with the log closed.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "node_impl.h"
+#include "shardkit/cli/log.h"
+#include "shardkit/daemon/link.h"
+#include "shardkit/net/connect.h"
+#include "shardkit/net/socket.h"
+#include "shardkit/txn/core.h"
+#include "shardkit/wal/snapshot.h"
+#include "shardkit/wire/codec.h"
+
+namespace shardkit::daemon {
+
+namespace {
+
+bool IsRead(const txn::Message& msg) {
+  return std::holds_alternative<wire::GetRequest>(msg) ||
+         std::holds_alternative<wire::ScanRequest>(msg);
+}
+
+const char* RoleText(Node::Impl::Role r) {
+  switch (r) {
+    case Node::Impl::Role::kPrimary:
+      return "primary";
+    case Node::Impl::Role::kStandby:
+      return "standby";
+    case Node::Impl::Role::kPaused:
+      return "paused";
+  }
+  return "?";
+}
+
+template <class T>
+void SendLink(zmq::socket_t& link, const T& msg) {
+  if (!link) return;
+  const std::vector<std::string> frames = wire::EncodeMessage(0, msg);
+  const std::string_view views[] = {frames[0], frames[1]};
+  // No replicad (yet): dropped. Progress is resent every tick anyway.
+  (void)net::SendFrames(link, views, /*dontwait=*/true);
+}
+
+}  // namespace
+
+std::string Node::role() const { return RoleText(impl_->role); }
+uint64_t Node::epoch() const { return impl_->epoch; }
+
+Status Node::Impl::OpenLink() {
+  net::ConnectOptions co;
+  co.endpoint = LinkEndpoint(options.data_dir);
+  co.immediate = true;
+  auto socket = net::Connect(context, co, zmq::socket_type::dealer);
+  if (!socket.ok()) return socket.status().Prefixed("replication link");
+  link = std::move(*socket);
+  loop.AddSocket(link, [this] { OnLink(); });
+  return Status::Ok();
+}
+
+void Node::Impl::SendProgress() {
+  // The epoch of the record at the durable LSN, read together with it.
+  const wal::LogPosition pos = log->durable_position();
+  wire::LinkProgress p;
+  p.durable_lsn = pos.lsn;
+  p.applied_lsn = role == Role::kStandby ? durable : pos.lsn;  // a standby replays as it syncs
+  p.last_epoch = pos.epoch;
+  p.snapshot_lsn = snap_lsn;
+  SendLink(link, p);
+}
+
+void Node::Impl::OnLink() {
+  std::vector<zmq::message_t> in;
+  for (int i = 0; i < 256 && running; ++i) {
+    auto total = net::ReceiveFrames(link, &in, /*dontwait=*/true);
+    if (!total.ok()) return Fail(total.status());
+    if (*total == 0) return;
+    if (*total != wire::kMessageFrames) continue;
+    const std::string_view views[] = {net::View(in[0]), net::View(in[1])};
+    auto m = wire::DecodeMessage(views);
+    if (!m.ok()) {
+      cli::LogWarn("malformed message on the replication link", {{"reason", m.status().message()}});
+      continue;
+    }
+    Status s;
+    switch (m->header.type) {
+      case wire::MsgType::kLinkRole: {
+        wire::LinkRole r;
+        s = wire::DecodeBody(m->body, &r);
+        if (s.ok()) OnRole(r);
+        break;
+      }
+      case wire::MsgType::kLinkAcked: {
+        wire::LinkAcked a;
+        s = wire::DecodeBody(m->body, &a);
+        if (s.ok()) OnAcked(a);
+        break;
+      }
+      case wire::MsgType::kLinkAppend: {
+        wire::LinkAppend a;
+        s = wire::DecodeBody(m->body, &a);
+        if (s.ok()) OnAppend(a);
+        break;
+      }
+      case wire::MsgType::kLinkTruncate: {
+        wire::LinkTruncate t;
+        s = wire::DecodeBody(m->body, &t);
+        if (!s.ok()) break;
+        if (role != Role::kStandby) {
+          cli::LogWarn("truncate refused: not a standby",
+                       {{"after_lsn", std::to_string(t.after_lsn)}});
+          break;
+        }
+        if (t.after_lsn >= log->last_lsn()) {
+          SendProgress();
+          break;
+        }
+        cli::LogWarn("truncating a divergent log tail",
+                     {{"after_lsn", std::to_string(t.after_lsn)},
+                      {"last_lsn", std::to_string(log->last_lsn())}});
+        s = Rebuild([this, lsn = t.after_lsn] { return wal::TruncateLogAfter(*dir, lsn); });
+        if (!s.ok()) return Fail(s);
+        break;
+      }
+      case wire::MsgType::kLinkInstall: {
+        wire::LinkInstall inst;
+        s = wire::DecodeBody(m->body, &inst);
+        if (!s.ok()) break;
+        if (role != Role::kStandby) {
+          cli::LogWarn("snapshot install refused: not a standby", {{"path", inst.path}});
+          break;
+        }
+        cli::LogWarn("installing a full-resync snapshot",
+                     {{"lsn", std::to_string(inst.snapshot_lsn)}, {"path", inst.path}});
+        s = Rebuild(
+            [this, inst] { return wal::InstallSnapshot(*dir, inst.path, inst.snapshot_lsn); });
+        if (!s.ok()) return Fail(s);
+        break;
+      }
+      default:
+        s = Status::DataError("unexpected message type " +
+                              std::string(wire::MsgTypeName(m->header.type)));
+    }
+    if (!s.ok()) {
+      cli::LogWarn("bad message on the replication link", {{"reason", s.message()}});
+    }
+  }
+}
+
+void Node::Impl::OnRole(const wire::LinkRole& r) {
+  if (!r.ack.empty()) {
+    auto level = repl::ParseAckLevel(r.ack);
+    if (level.ok() && !(*level == ack)) {
+      cli::LogInfo("ack level", {{"ack", repl::FormatAckLevel(*level)}});
+      ack = *level;
+    }
+  }
+  primary_hint = r.primary_hint;
+  const auto kind = static_cast<wire::LinkRoleKind>(r.role);
+  if (kind == wire::LinkRoleKind::kReplica) {
+    if (role == Role::kStandby) return;
+    cli::LogWarn("stepping down to standby", {{"epoch", std::to_string(r.epoch)}});
+    if (Status s = Rebuild(nullptr); !s.ok()) Fail(s);
+    return;
+  }
+  if (role == Role::kStandby) {
+    // Everything replicad handed us must be durable and replayed first: the
+    // new primary's log continues right after it.
+    if (Status s = log->SyncUpTo(log->last_lsn()); !s.ok()) return Fail(s);
+    OnDurableReport(log->durable_lsn());
+    epoch = r.epoch;
+    role = kind == wire::LinkRoleKind::kPaused ? Role::kPaused : Role::kPrimary;
+    fed = durable;
+    fed_advanced = Clock::now();
+    cli::LogInfo("promoted", {{"epoch", std::to_string(epoch)},
+                              {"next_lsn", std::to_string(log->last_lsn() + 1)},
+                              {"ack", repl::FormatAckLevel(ack)}});
+    (void)Feed(txn::Promoted{});
+    SendProgress();
+    return;
+  }
+  if (r.epoch != epoch) {
+    cli::LogInfo("new epoch", {{"epoch", std::to_string(r.epoch)}});
+    epoch = r.epoch;
+    acked = {};
+  }
+  const Role next = kind == wire::LinkRoleKind::kPaused ? Role::kPaused : Role::kPrimary;
+  if (next != role) cli::LogInfo(next == Role::kPaused ? "writes paused" : "writes resumed");
+  role = next;
+  Gate();
+}
+
+void Node::Impl::OnAcked(const wire::LinkAcked& a) {
+  if (role == Role::kStandby || a.epoch != epoch) return;
+  if (a.received.size() != a.flushed.size() || a.flushed.size() != a.applied.size()) return;
+  acked = a;
+  Gate();
+}
+
+// LogDurable for the core: the local durable LSN, capped at what the ack
+// level confirms.
+void Node::Impl::Gate() {
+  if (role == Role::kStandby || !running) return;
+  txn::Lsn lsn = durable;
+  if (ack.NeedsReplicas()) {
+    lsn = std::min<txn::Lsn>(
+        lsn, repl::AckedLsn(ack, durable, acked.received, acked.flushed, acked.applied));
+  }
+  if (lsn <= fed) return;
+  fed = lsn;
+  fed_advanced = Clock::now();
+  (void)Feed(txn::LogDurable{lsn});
+}
+
+void Node::Impl::OnAppend(const wire::LinkAppend& a) {
+  if (role != Role::kStandby) {
+    cli::LogWarn("append refused: not a standby", {{"records", std::to_string(a.records.size())}});
+    return;
+  }
+  for (const wire::ReplRecord& r : a.records) {
+    if (r.lsn <= log->last_lsn()) continue;  // a resend of what we have
+    Status s = log->AppendRecord(r.type, r.epoch, r.lsn, r.payload);
+    if (!s.ok()) {
+      // A gap: replicad resends from our progress, which says where we are.
+      cli::LogWarn("replicated record out of sequence", {{"reason", s.message()}});
+      SendProgress();
+      return;
+    }
+    standby_pending.push_back(txn::LogEntry{r.lsn, r.type, r.payload});
+  }
+  log->RequestSync();
+}
+
+// From OnDurable: the standby half.
+void Node::Impl::OnDurableReport(txn::Lsn lsn) {
+  if (lsn > durable) durable = lsn;
+  txn::Replicated batch;
+  while (!standby_pending.empty() && standby_pending.front().lsn <= durable) {
+    batch.records.push_back(std::move(standby_pending.front()));
+    standby_pending.pop_front();
+  }
+  if (!batch.records.empty()) {
+    if (Status s = Feed(batch); !s.ok()) return Fail(s);
+  }
+  SendProgress();
+}
+
+Status Node::Impl::Rebuild(const std::function<Status()>& offline) {
+  if (!reset_core) return Status::Internal("this node cannot rebuild its core (no OnReset)");
+  if (compactor.joinable()) compactor.join();  // it reads the log we are about to close
+  if (compacting) {
+    compacting = false;
+    uint64_t count;
+    (void)!::read(compact_done.get(), &count, sizeof count);
+  }
+  for (const auto& [key, when] : pending_writes) {
+    ReplyError(
+        key.first, key.second, wire::ErrorCode::kNotPrimary,
+        "stepped down" + (primary_hint.empty() ? std::string() : "; primary " + primary_hint));
+  }
+  pending_writes.clear();
+  for (const auto& [id, loop_id] : timers) loop.CancelTimer(loop_id);
+  timers.clear();
+  forced.clear();
+  standby_pending.clear();
+  loop.RemoveFd(log->notify_fd());
+  log.reset();  // makes whatever was appended durable, then stops the writer
+  if (offline) SK_RETURN_IF_ERROR(offline());
+  SK_RETURN_IF_ERROR(OpenLog());
+  WatchLog();
+  durable = log->durable_lsn();
+  fed = durable;
+  role = Role::kStandby;
+  reset_core();
+  std::vector<txn::Action> actions;
+  SK_RETURN_IF_ERROR(core(txn::StandbyRecovered{TakeRecovered()}, &actions));
+  for (const txn::Action& a : actions) SK_RETURN_IF_ERROR(Perform(a));
+  cli::LogInfo("standby rebuilt from disk", {{"last_lsn", std::to_string(log->last_lsn())},
+                                             {"snapshot_lsn", std::to_string(snap_lsn)}});
+  SendProgress();
+  return Status::Ok();
+}
+
+void Node::Impl::ReplyError(const std::string& handle, uint64_t rid, wire::ErrorCode code,
+                            const std::string& reason) {
+  std::string body;
+  wire::EncodeBodyTo(wire::ErrorReply{static_cast<uint16_t>(code), reason}, &body);
+  (void)server->Reply(std::string_view(handle).substr(1), wire::MsgType::kError, rid, body);
+}
+
+bool Node::Impl::RefuseWrite(const std::string& handle, uint64_t rid, const txn::Message& msg) {
+  if (IsRead(msg)) return false;
+  if (role == Role::kPrimary) {
+    if (ack.NeedsReplicas()) pending_writes[{handle, rid}] = Clock::now();
+    return false;
+  }
+  std::string reason = role == Role::kPaused ? "writes are paused" : "this is a standby";
+  if (!primary_hint.empty()) reason += "; primary " + primary_hint;
+  ReplyError(handle, rid, wire::ErrorCode::kNotPrimary, reason);
+  return true;
+}
+
+// Every tick: a write whose reply waited ack_timeout while replication
+// stalled gets the distinct "not replicated" answer.
+void Node::Impl::SweepPendingWrites() {
+  if (pending_writes.empty()) return;
+  const auto now = Clock::now();
+  const bool stalled = fed < durable && now - fed_advanced >= options.ack_timeout;
+  if (!stalled) return;
+  for (auto it = pending_writes.begin(); it != pending_writes.end();) {
+    if (now - it->second < options.ack_timeout) {
+      ++it;
+      continue;
+    }
+    ReplyError(it->first.first, it->first.second, wire::ErrorCode::kNotReplicated,
+               "ack level " + repl::FormatAckLevel(ack) + " not met within " +
+                   std::to_string(options.ack_timeout.count()) + " ms");
+    it = pending_writes.erase(it);
+  }
+}
+
+}  // namespace shardkit::daemon

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# End-to-end replication benchmarks (the issue's targets), each next to the
+# baselines measured in the same run (raw append+fdatasync rate, loopback
+# round trip):
+#   - txpart bench, single-shard durable puts with 1 replica, at ack level
+#     local, received:1, flushed:1 and applied:1: 64 clients (throughput
+#     ratio to local) and 1 client (added p50 latency);
+#   - catch-up: a replica CATCHUP_MB behind catches up from retained segments;
+#   - full resync: a replica that lost everything gets a STORE_MB store;
+#   - automatic failover: kill -9 of the primary of a 3-member group with
+#     default settings, to the first write the group accepts (3 runs).
+# Prints figures; never pass/fail on time.
+# Usage: repl_bench.sh BINDIR BASELINE_BIN [DURATION_S] [CATCHUP_MB] [STORE_MB]
+set -euo pipefail
+usage="usage: repl_bench.sh BINDIR BASELINE_BIN [DURATION_S] [CATCHUP_MB] [STORE_MB]"
+bin=$(cd "${1:?$usage}" && pwd)
+baseline=${2:?$usage}
+duration=${3:-10}
+catchup_mb=${4:-1024}
+store_mb=${5:-1024}
+here=$(cd "$(dirname "$0")/../.." && pwd)
+export SHARDKIT_BIN=$bin SHARDKIT_LOG=warn
+CLUSTER_DIR=$(mktemp -d "${TMPDIR:-/var/tmp}/repl_bench.XXXXXX")
+# shellcheck source=../../share/scripts/cluster.bash
+source "$here/share/scripts/cluster.bash"
+# shellcheck source=../../share/scripts/group.bash
+source "$here/share/scripts/group.bash"
+trap cluster_cleanup EXIT
+trap 'exit 130' INT TERM
+
+txpart() { "$bin/txpart" "$@"; }
+replicad() { "$bin/replicad" "$@"; }
+now_ms() { date +%s%3N; }
+field() { awk -F'\t' -v k="$1" '$1 == k { print $2 }'; }
+
+# The column named $2 of member $1's own status row (or of replica $3's row).
+col() {
+  replicad status --connect "${MEMBER_REP[$1]}" --json |
+    grep "\"name\":\"${3:-$1}\"" | grep -o "\"$2\":\"[^\"]*\"" | cut -d'"' -f4
+}
+
+echo "== baseline (data directory's file system)"
+"$baseline" "$CLUSTER_DIR" 2
+
+for ack in local received:1 flushed:1 applied:1; do
+  g=b${ack%%:*}
+  group_create "$g" 2 --ack "$ack"
+  group_start "$g"
+  echo "== txpart bench at ack $ack, 1 replica, 64 clients, ${duration}s"
+  txpart bench --connect "${MEMBER_PEP[$g.0]}" --clients 64 --duration "$duration" | grep -v '^hist'
+  echo "== txpart bench at ack $ack, 1 replica, 1 client, ${duration}s"
+  txpart bench --connect "${MEMBER_PEP[$g.0]}" --clients 1 --duration "$duration" | grep -v '^hist'
+  group_stop "$g"
+done
+
+# Writes 4 KiB puts to member $1, over $2 MB worth of keys, until its log
+# holds at least $2 MB (bounded: 600 rounds of 2 s).
+fill() {
+  local m=$1 mb=$2 i
+  for ((i = 0; i < 600; i++)); do
+    (($(du -sb "$CLUSTER_DIR/$m/wal" | cut -f1) >= mb << 20)) && return 0
+    txpart bench --connect "${MEMBER_PEP[$m]}" --clients 64 --duration 2 --keys $((mb * 256)) \
+      --value-size 4096 >/dev/null
+  done
+}
+
+echo "== catch-up: a replica ${catchup_mb} MB behind, from retained segments"
+group_create c 2 --ack local --retain-bytes $(((catchup_mb + 512) << 20))
+group_start c
+member_stop c.1
+fill c.0 "$catchup_mb"
+target=$(col c.0 flushed_lsn)
+wal_bytes=$(du -sb "$CLUSTER_DIR/c.0/wal" | cut -f1)
+start=$(now_ms)
+member_start c.1
+until [ "$(col c.1 flushed_lsn)" -ge "$target" ] 2>/dev/null; do sleep 0.05; done
+ms=$(($(now_ms) - start))
+echo "caught up lsn $target ($((wal_bytes >> 20)) MB of log) in $ms ms:" \
+  "$(echo "scale=1; $wal_bytes / 1048576 * 1000 / $ms" | bc) MB/s"
+group_stop c
+
+echo "== full resync: a replica that lost its data gets a ${store_mb} MB store"
+GROUP_WRITER_ARGS="--segment-bytes 16777216 --snapshot-bytes 67108864"
+group_create r 2 --ack local --retain-bytes 33554432
+GROUP_WRITER_ARGS=""
+group_start r
+member_stop r.1
+fill r.0 "$store_mb"
+# Wait for the snapshot that covers the fill.
+for _ in $(seq 600); do
+  ls "$CLUSTER_DIR/r.0/snap/" 2>/dev/null | grep -q '\.snap$' && break
+  sleep 0.1
+done
+target=$(col r.0 flushed_lsn)
+rm -rf "$CLUSTER_DIR/r.1"
+start=$(now_ms)
+member_start r.1
+until [ "$(col r.1 flushed_lsn)" -ge "$target" ] 2>/dev/null; do sleep 0.05; done
+ms=$(($(now_ms) - start))
+snap_bytes=$(du -sb "$CLUSTER_DIR/r.1/snap" | cut -f1)
+echo "resynced to lsn $target (snapshot $((snap_bytes >> 20)) MB) in $ms ms"
+grep -c 'full resync' "$CLUSTER_DIR/r.0.replicad.log" | sed 's/^/full resyncs logged: /'
+group_stop r
+
+echo "== automatic failover: kill -9 of the primary, 3 members, default timeouts"
+group_create f 3 --auto-failover
+group_start f
+for run in 1 2 3; do
+  victim=$(group_wait_primary f)
+  txpart put --connect "$(group_endpoints f)" warm 1 >/dev/null
+  start=$(now_ms)
+  member_stop "$victim" KILL 2>/dev/null
+  n=0
+  until txpart put --connect "$(group_endpoints f)" --timeout 300 --retries 0 "probe$run" "$n" \
+    >/dev/null 2>&1; do
+    n=$((n + 1))
+  done
+  echo "run $run: first write accepted $(($(now_ms) - start)) ms after kill -9 of $victim"
+  member_start "$victim"
+  sleep 1
+done
+group_stop f

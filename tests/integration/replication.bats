@@ -1,0 +1,149 @@
+#!/usr/bin/env bats
+# replicad with txpart on loopback (group.bash): streaming to a hot standby,
+# ack levels that never degrade, manual promotion, a crashed primary, and
+# the old primary rejoining with its divergent tail cut off.
+load helpers
+load ../../share/scripts/cluster
+load ../../share/scripts/group
+
+txpart() { "$SHARDKIT_BIN/txpart" "$@"; }
+replicad() { "$SHARDKIT_BIN/replicad" "$@"; }
+
+setup() {
+  common_setup
+  CLUSTER_DIR=$TMP
+}
+teardown() { common_teardown; }
+
+# Waits (bounded) until `txpart get` of key $2 on member $1 prints $3.
+wait_value() {
+  local m=$1 key=$2 want=$3 got
+  for _ in $(seq 100); do
+    got=$(txpart get --connect "${MEMBER_PEP[$m]}" "$key" 2>/dev/null | cut -f2)
+    [ "$got" = "$want" ] && return 0
+    sleep 0.05
+  done
+  echo "$m: $key is '$got', expected '$want'" >&2
+  return 1
+}
+
+# The column named $2 of member $1's own status row.
+self_col() {
+  replicad status --connect "${MEMBER_REP[$1]}" --json |
+    grep '"kind":"self"' | grep -o "\"$2\":\"[^\"]*\"" | cut -d'"' -f4
+}
+
+@test "a standby follows the primary, serves reads and refuses writes" {
+  group_create g 2
+  group_start g
+  [ "$(group_primary g)" = g.0 ]
+  for i in $(seq 1 20); do txpart put --connect "${MEMBER_PEP[g.0]}" "k$i" "v$i" >/dev/null; done
+  wait_value g.1 k20 v20
+  run txpart get --connect "${MEMBER_PEP[g.1]}" k1 k7
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "k1	v1" ]
+  [ "${lines[1]}" = "k7	v7" ]
+  run txpart put --connect "${MEMBER_PEP[g.1]}" k1 nope
+  [ "$status" -eq 75 ]
+  [[ $output == *"not primary"* ]]
+  wait_value g.1 k1 v1
+  # Status: the primary lists the replica with every position caught up.
+  run replicad status --connect "${MEMBER_REP[g.0]}"
+  [ "$status" -eq 0 ]
+  [[ ${lines[0]} == g.0$'\t'self$'\t'primary$'\t'1$'\t'* ]]
+  replica=$(printf '%s\n' "${lines[@]}" | awk -F'\t' '$2 == "replica"')
+  [ "$(echo "$replica" | cut -f1)" = g.1 ]
+  durable=$(self_col g.0 flushed_lsn)
+  [ "$durable" -ge 20 ]
+  for _ in $(seq 50); do
+    [ "$(replicad status --connect "${MEMBER_REP[g.0]}" | awk -F'\t' '$2 == "replica" { print $10 }')" = "$durable" ] && break
+    sleep 0.05
+  done
+  [ "$(replicad status --connect "${MEMBER_REP[g.0]}" | awk -F'\t' '$2 == "replica" { print $10 }')" = "$durable" ]
+  [ "$(self_col g.1 role)" = replica ]
+  [ "$(self_col g.1 epoch)" = 1 ]
+}
+
+@test "flushed:1 never degrades: with the replica down a put is 'not replicated' (75)" {
+  GROUP_WRITER_ARGS="--ack-timeout 400"
+  group_create g 2
+  group_start g
+  txpart put --connect "${MEMBER_PEP[g.0]}" before 1 >/dev/null
+  member_stop g.1
+  run txpart put --connect "${MEMBER_PEP[g.0]}" --timeout 3000 --retries 0 during 1
+  [ "$status" -eq 75 ]
+  [[ $output == *"replication not confirmed"* ]]
+  # Back: the held write reaches the replica, and new writes are acked.
+  member_start g.1
+  run txpart put --connect "${MEMBER_PEP[g.0]}" --timeout 5000 after 1
+  [ "$status" -eq 0 ]
+  wait_value g.1 during 1
+  wait_value g.1 after 1
+}
+
+@test "kill -9 the primary under load, promote the replica: no acked write is lost" {
+  group_create g 2
+  group_start g
+  # A writer acknowledges keys one by one at flushed:1 until its primary dies.
+  (
+    for i in $(seq 1 100000); do
+      txpart put --connect "${MEMBER_PEP[g.0]}" --timeout 1000 --retries 0 "w$i" "$i" \
+        >/dev/null 2>&1 || break
+      echo "w$i" >>"$TMP/acked"
+    done
+  ) &
+  load_pid=$!
+  PIDS+=("$load_pid")
+  for _ in $(seq 100); do [ "$(wc -l <"$TMP/acked" 2>/dev/null || echo 0)" -ge 50 ] && break; sleep 0.05; done
+  member_stop g.0 KILL
+  wait "$load_pid" || true
+  acked=$(wc -l <"$TMP/acked")
+  [ "$acked" -ge 50 ]
+  run replicad promote --connect "${MEMBER_REP[g.1]}"
+  [ "$status" -eq 0 ]
+  [ "$(group_wait_primary g g.0)" = g.1 ]
+  [ "$(self_col g.1 epoch)" = 2 ]
+  # Every acknowledged key is on the new primary.
+  missing=0
+  while read -r k; do
+    v=$(txpart get --connect "${MEMBER_PEP[g.1]}" "$k" | cut -f2)
+    [ "$v" = "${k#w}" ] || { echo "lost $k" >&2; missing=$((missing + 1)); }
+  done <"$TMP/acked"
+  [ "$missing" -eq 0 ]
+}
+
+@test "the old primary rejoins as a replica and truncates its divergent tail" {
+  GROUP_WRITER_ARGS="--ack-timeout 300"
+  group_create g 2
+  group_start g
+  txpart put --connect "${MEMBER_PEP[g.0]}" common 1 >/dev/null
+  wait_value g.1 common 1
+  # The replica goes away; the primary writes a record nobody acks.
+  member_stop g.1 KILL
+  run txpart put --connect "${MEMBER_PEP[g.0]}" --timeout 2000 --retries 0 divergent x
+  [ "$status" -eq 75 ]
+  member_stop g.0 KILL
+  # The replica comes back alone. Promoting it could lose what the primary
+  # wrote after its last ack, so it needs --accept-data-loss.
+  member_start g.1
+  run replicad promote --connect "${MEMBER_REP[g.1]}"
+  [ "$status" -eq 1 ]
+  [[ $output == *"accept-data-loss"* ]]
+  run replicad promote --connect "${MEMBER_REP[g.1]}" --accept-data-loss
+  [ "$status" -eq 0 ]
+  # The old primary restarts: DIR/replication makes its writer a standby,
+  # and its replicad follows the new primary, which tells it where epoch 1
+  # ended for it.
+  MEMBER_RARGS[g.0]+=" --follow ${MEMBER_REP[g.1]}"
+  member_start g.0
+  run txpart put --connect "${MEMBER_PEP[g.1]}" --timeout 5000 fresh 2
+  [ "$status" -eq 0 ]
+  wait_value g.0 fresh 2
+  # The record the old primary wrote alone is gone, never applied.
+  run txpart get --connect "${MEMBER_PEP[g.0]}" divergent common
+  [ "$status" -eq 1 ]
+  [ "$output" = "common	1" ]
+  grep -q 'msg="truncating a divergent log tail"' "$TMP/g.0.writer.log"
+  [ "$(self_col g.0 role)" = replica ]
+  [ "$(self_col g.0 epoch)" = 2 ]
+}
