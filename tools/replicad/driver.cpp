@@ -112,7 +112,7 @@ struct Driver::Impl {
   std::optional<wire::LinkRole> last_role;  // resent when the writer reconnects
 
   std::optional<wal::LogReader> reader;
-  std::optional<ResyncSender> sender;      // constructed with the data directory
+  std::optional<ResyncSender> sender;  // constructed with the data directory
   std::optional<ResyncReceiver> receiver;
 
   // Operator requests waiting for OperatorDone.
@@ -183,7 +183,8 @@ Result<std::unique_ptr<Driver>> Driver::Open(DriverOptions options) {
   if (d.options.config.endpoint.empty()) d.options.config.endpoint = d.endpoint;
   if (d.options.config.name.empty()) d.options.config.name = d.options.config.endpoint;
   d.server = std::make_unique<net::Server>(
-      d.router, [&d](const wire::Header& h, std::string_view body) { return d.OnRequest(h, body); });
+      d.router,
+      [&d](const wire::Header& h, std::string_view body) { return d.OnRequest(h, body); });
 
   net::ListenOptions lo;
   lo.endpoint = daemon::LinkEndpoint(dir);
@@ -507,13 +508,13 @@ void Driver::Impl::OnChunk(const wire::ReplSnapshotChunk& chunk) {
                               receiver->received(), chunk.total});
   if (!*complete) return;
   if (receiver->installing()) {
-    cli::LogWarn("full resync snapshot received; installing",
-                 {{"lsn", std::to_string(chunk.snapshot_lsn)},
-                  {"bytes", std::to_string(chunk.total)}});
+    cli::LogWarn(
+        "full resync snapshot received; installing",
+        {{"lsn", std::to_string(chunk.snapshot_lsn)}, {"bytes", std::to_string(chunk.total)}});
   } else {
-    cli::LogWarn("full resync snapshot not wanted by the member; discarded",
-                 {{"lsn", std::to_string(chunk.snapshot_lsn)},
-                  {"session", std::to_string(chunk.session)}});
+    cli::LogWarn(
+        "full resync snapshot not wanted by the member; discarded",
+        {{"lsn", std::to_string(chunk.snapshot_lsn)}, {"session", std::to_string(chunk.session)}});
     receiver->Discard();
   }
 }
@@ -532,10 +533,8 @@ void Driver::Impl::SendInstall() {
 // sent or failed, is reported to the member.
 void Driver::Impl::PumpResync() {
   if (!sender->busy() || !member) return;
-  std::vector<ResyncSender::Done> ended =
-      sender->Pump([&](const std::string& to, const wire::ReplSnapshotChunk& c) {
-        SendToPeer(to, Encode(c));
-      });
+  std::vector<ResyncSender::Done> ended = sender->Pump(
+      [&](const std::string& to, const wire::ReplSnapshotChunk& c) { SendToPeer(to, Encode(c)); });
   for (const ResyncSender::Done& e : ended) {
     if (!e.status.ok()) {
       cli::LogError("full resync failed", {{"replica", e.to}, {"reason", e.status.message()}});
@@ -585,7 +584,8 @@ Status Driver::Run() {
     if (Status s = d.server->ServePending(); !s.ok()) d.Fatal(s);
   });
   d.loop.AddSocket(d.link, [&d] { d.OnLink(); });
-  d.loop.AddTimer(std::chrono::milliseconds(5), [&d] { d.PumpResync(); }, true);
+  d.loop.AddTimer(
+      std::chrono::milliseconds(5), [&d] { d.PumpResync(); }, true);
   d.loop.AddTimer(
       std::chrono::seconds(1),
       [&d] {

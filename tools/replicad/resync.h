@@ -32,8 +32,8 @@ class ResyncSender {
  public:
   struct Request {
     std::string to;
-    uint64_t session = 0;  // SendSnapshot::session, stamped on every chunk
-    uint64_t epoch = 0;    // the primary's epoch (ReplSnapshotChunk::epoch)
+    uint64_t session = 0;             // SendSnapshot::session, stamped on every chunk
+    uint64_t epoch = 0;               // the primary's epoch (ReplSnapshotChunk::epoch)
     shardkit::repl::History history;  // to tell the epoch of the snapshot's last record
   };
   // How a transfer ended: the last chunk went out (status ok), or it could

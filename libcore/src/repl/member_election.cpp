@@ -39,8 +39,8 @@ void Member::Impl::ArmElection() {
 
 void Member::Impl::OnElectionTimer() {
   if (IsPrimary() || !(config.auto_failover || takeover_candidate)) return;
-  if (install_pending) {
-    ArmElection();  // the writer is replacing the log: not now
+  if (install_pending || LostAcknowledged()) {
+    ArmElection();  // the writer is replacing the log, or lost promised records: not now
     return;
   }
   if (role == Role::kReplica && primary_heard_ms && now - *primary_heard_ms < election_timeout_ms) {
@@ -134,8 +134,8 @@ void Member::Impl::OnVoteRequest(const wire::ReplVoteRequest& q) {
   }
   // The candidate must hold this log, and anything this member acknowledged
   // as flushed even if its log lost it since (a stale snapshot installed).
-  const auto mine = std::max(std::pair{last_epoch, last_lsn},
-                             std::pair{flushed_acked_epoch, flushed_acked});
+  const auto mine =
+      std::max(std::pair{last_epoch, last_lsn}, std::pair{flushed_acked_epoch, flushed_acked});
   const bool log_ok = std::pair{q.last_epoch, q.last_lsn} >= mine;
   const bool unvoted =
       ds.voted_epoch < q.epoch || (ds.voted_epoch == q.epoch && ds.voted_for == q.candidate);

@@ -2,9 +2,10 @@
 //
 //   member.cpp           dispatch, Started, timers, epochs, Report
 //   member_primary.cpp   a primary: HELLO, log reads, streaming, acks, lease
-//   member_replica.cpp   a replica: START, RECORDS, snapshots, takeover
+//   member_replica.cpp   a replica: sessions, START, RECORDS, takeover, own tail
 //   member_election.cpp  votes, candidates, becoming primary
 //   member_operator.cpp  promote, demote, switchover
+//   member_resync.cpp    full resyncs, both ends
 //
 // The state machine itself is described at the top of member.cpp.
 #pragma once
@@ -16,6 +17,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "shardkit/repl/member.h"
@@ -40,8 +42,8 @@ enum class Phase : uint8_t {
   kStarting,    // HELLO handled, START not sent: waits for the first LogRead
   kStreaming,   // START sent: RECORDS within the window
   kResyncWait,  // the log is gone but the last resync is too recent: timer
-  kResyncing,  // START{resync} sent; SendSnapshot issued (or queued behind the
-               // transfer still out to this endpoint), waiting for ResyncSent
+  kResyncing,   // START{resync} sent; SendSnapshot issued (or queued behind the
+                // transfer still out to this endpoint), waiting for ResyncSent
 };
 
 // A replica in kSnapshot says HELLO again after this many election_ms
@@ -131,6 +133,12 @@ struct Member::Impl {
   MemberStatus Report(uint64_t now_ms) const;
 
   bool IsPrimary() const { return role == Role::kPrimary || role == Role::kPaused; }
+  // The log ends below what this member acknowledged as flushed (a driver
+  // installed a stale snapshot unasked): it must not run for primary until
+  // a primary has given those records back.
+  bool LostAcknowledged() const {
+    return std::pair{last_epoch, last_lsn} < std::pair{flushed_acked_epoch, flushed_acked};
+  }
   void Emit(Action a) { out->push_back(std::move(a)); }
   void Persist() { Emit(repl::Persist{ds}); }
   void SendTo(const std::string& to, ReplMsg msg);
@@ -152,14 +160,10 @@ struct Member::Impl {
   void OnHello(const wire::ReplHello& h);
   void OnAck(const wire::ReplAck& a);
   void OnLogRead(const LogRead& r);
-  void OnResyncSent(const ResyncSent& r);
-  void IssueSnapshot(Follower& f);
   void OnPrimaryProgress(const WriterProgress& p);
   void PrimaryTick();
   void Pump(Follower& f);
   void SendStart(Follower& f, bool resync);
-  void OnGone(Follower& f, uint64_t lsn);
-  void OnRetry(Follower& f);
   void GoBack(Follower& f);
   void CheckLease();
   void UpdateWriterRole();
@@ -172,8 +176,6 @@ struct Member::Impl {
   uint64_t KeepFor(const wire::ReplStart& s) const;
   void OnRecords(const wire::ReplRecords& r);
   void OnTakeover(const wire::ReplTakeover& t);
-  void OnSnapshotProgress(const SnapshotProgress& p);
-  void OnSnapshotInstalled(const SnapshotInstalled& s);
   void OnReplicaProgress(const WriterProgress& p);
   void ReplicaTick();
   void Follow(const std::string& endpoint, const std::string& name);
@@ -189,6 +191,16 @@ struct Member::Impl {
   // A RECORDS or START of the current epoch from `name`: true when this
   // member now follows it (a candidate gives up, a searching replica starts).
   bool AcceptPrimary(const std::string& endpoint, const std::string& name);
+
+  // ---- member_resync.cpp ----
+  void OnGone(Follower& f, uint64_t lsn);
+  // SendSnapshot for f's session; the transfer is outstanding until its
+  // ResyncSent.
+  void IssueSnapshot(Follower& f);
+  void OnRetry(Follower& f);
+  void OnResyncSent(const ResyncSent& r);
+  void OnSnapshotProgress(const SnapshotProgress& p);
+  void OnSnapshotInstalled(const SnapshotInstalled& s);
 
   // ---- member_election.cpp ----
   void ArmElection();
@@ -231,17 +243,18 @@ struct Member::Impl {
 
   // Replica side.
   Sync sync = Sync::kSearching;
-  uint64_t session_base = 0;      // Started::session_base
-  uint64_t hello_session = 0;     // the current HELLO conversation
-  uint64_t start_seq_seen = 0;    // the last START acted on in hello_session
+  uint64_t session_base = 0;    // Started::session_base
+  uint64_t hello_session = 0;   // the current HELLO conversation
+  uint64_t start_seq_seen = 0;  // the last START acted on in hello_session
   // The highest flushed position acknowledged (epoch of the record, LSN),
   // lowered only by a cut the primary asked for: what this member promised
   // to hold. A snapshot installed below it (by a driver that did not ask)
   // does not lower it, and votes compare against it too.
   uint64_t flushed_acked = 0;
   uint64_t flushed_acked_epoch = 0;
-  uint64_t resync_floor = 0;  // kSnapshot: a snapshot below this is refused
-  History resync_history;     // kSnapshot: the primary's, adopted once installed
+  uint64_t resync_floor = 0;      // kSnapshot: a snapshot below this is refused
+  History resync_history;         // kSnapshot: the primary's, adopted once installed
+  uint64_t resync_epoch = 0;      // the epoch of the START{resync} it came with
   uint64_t snapshot_wait_ms = 0;  // kSnapshot since, or the last chunk
   // InstallSnapshot was emitted: the writer is installing (lsn, epoch); no
   // START, append, election or promotion until SnapshotInstalled.
@@ -262,13 +275,13 @@ struct Member::Impl {
   // Endpoint -> session of the SendSnapshot whose ResyncSent is still out.
   // Kept across role changes: the driver's transfers outlive them.
   std::map<std::string, uint64_t> transfers;
-  uint64_t start_seq = 0;  // the last ReplStart::start_seq sent
+  uint64_t start_seq = 0;         // the last ReplStart::start_seq sent
   uint64_t bytes_sent_total = 0;  // for the lag estimate
   uint64_t records_sent_total = 0;
 
   // Elections.
   std::set<std::string> votes;
-  size_t electorate = 0;  // members whose votes count in this candidacy, itself included
+  size_t electorate = 0;            // members whose votes count in this candidacy, itself included
   bool takeover_candidate = false;  // a candidacy a TAKEOVER started: it retries
   uint64_t rng = 0;
   uint32_t election_timeout_ms = 0;  // the current jittered timeout

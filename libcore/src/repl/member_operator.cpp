@@ -52,6 +52,11 @@ Status Member::Impl::OnOperator(const Operator& op) {
             "may lack acknowledged writes: no word from a primary since this member started; "
             "pass --accept-data-loss"));
       }
+      if (!op.accept_data_loss && LostAcknowledged()) {
+        return done(Status::Negative("may lack acknowledged writes: log ends at " +
+                                     std::to_string(last_lsn) + ", below the acknowledged " +
+                                     std::to_string(flushed_acked) + "; pass --accept-data-loss"));
+      }
       if (!op.accept_data_loss && !fresh && durable_lsn < primary_durable) {
         return done(Status::Negative("may lack acknowledged writes: log ends at " +
                                      std::to_string(durable_lsn) + ", primary reported durable " +

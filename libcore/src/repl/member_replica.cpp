@@ -20,7 +20,7 @@
 // session and a start_seq above the last one acted on, so a late START, or
 // one repeated by the primary after it was already acted on, changes
 // nothing. A resync snapshot is installed only when the member answers the
-// driver's SnapshotProgress with InstallSnapshot (OnSnapshotProgress).
+// driver's SnapshotProgress with InstallSnapshot (member_resync.cpp).
 //
 // The writer's own tail. At start and after leaving the primary role the
 // writer may hold records the member never handed it (it was primary); the
@@ -219,6 +219,7 @@ void Member::Impl::OnStart(const std::string& from, const wire::ReplStart& s) {
     // once the snapshot is installed. Until then (it may be lost) the log
     // and its history stay as they are.
     resync_history = s.history;
+    resync_epoch = s.epoch;
     sync = Sync::kSnapshot;
     snapshot_wait_ms = now;
     Log(Note::kInfo, "msg=\"full resync from primary\" primary=" + Quote(s.primary) +
@@ -361,78 +362,6 @@ void Member::Impl::OnTakeover(const wire::ReplTakeover& t) {
   // majority, so nobody else can lead the same epoch.
   takeover_candidate = true;
   StartElection(/*transfer=*/true);
-}
-
-void Member::Impl::OnSnapshotProgress(const SnapshotProgress& p) {
-  if (IsPrimary()) return;
-  const bool complete = p.received_bytes >= p.total_bytes;
-  std::string refuse;
-  if (sync != Sync::kSnapshot || install_pending) {
-    refuse = "not waiting for a snapshot";
-  } else if (p.epoch != ds.current_epoch) {
-    refuse = "epoch " + std::to_string(p.epoch) + " is not the current " +
-             std::to_string(ds.current_epoch);
-  } else if (p.session != hello_session) {
-    refuse = "session " + std::to_string(p.session) + " is not the current " +
-             std::to_string(hello_session);
-  } else if (!complete) {
-    snapshot_wait_ms = now;  // progress: not stalled
-    return;
-  } else if (p.snapshot_lsn < resync_floor) {
-    refuse = "lsn " + std::to_string(p.snapshot_lsn) + " is below the acknowledged " +
-             std::to_string(resync_floor);
-  } else if (EpochAt(resync_history, p.snapshot_lsn) != p.snapshot_epoch) {
-    refuse = "epoch " + std::to_string(p.snapshot_epoch) + " at lsn " +
-             std::to_string(p.snapshot_lsn) + " disagrees with the history";
-  }
-  if (!refuse.empty()) {
-    if (complete) {
-      Log(Note::kWarn, "msg=\"resync snapshot refused\" lsn=" + std::to_string(p.snapshot_lsn) +
-                           " reason=" + Quote(refuse));
-    }
-    return;
-  }
-  install_pending = std::make_pair(p.snapshot_lsn, p.snapshot_epoch);
-  Emit(InstallSnapshot{p.snapshot_lsn, p.snapshot_epoch});
-}
-
-void Member::Impl::OnSnapshotInstalled(const SnapshotInstalled& s) {
-  if (IsPrimary()) return;
-  // Asked for (InstallSnapshot), or, from a driver that installs every
-  // snapshot it gets, while waiting for one.
-  const bool expected =
-      install_pending ? install_pending->first == s.snapshot_lsn : sync == Sync::kSnapshot;
-  install_pending.reset();
-  own_tail = false;
-  last_lsn = durable_lsn = applied_lsn = s.snapshot_lsn;
-  last_epoch = s.snapshot_epoch;
-  // The log is now the primary's up to the snapshot: its history, persisted
-  // after the install (as after a cut). A snapshot that history does not
-  // describe leaves the log untrusted: the next START replaces it whole.
-  if (!resync_history.empty() && EpochAt(resync_history, s.snapshot_lsn) == s.snapshot_epoch) {
-    if (ds.history != resync_history) {
-      ds.history = resync_history;
-      Persist();
-    }
-    log_suspect = false;
-  } else {
-    log_suspect = EpochAt(ds.history, s.snapshot_lsn) != s.snapshot_epoch;
-  }
-  // What it acknowledged above the snapshot stays promised, unless the
-  // resync was asked for with a cut below it (those records were divergent).
-  if (s.snapshot_lsn >= flushed_acked || (expected && s.snapshot_lsn >= resync_floor)) {
-    flushed_acked = s.snapshot_lsn;
-    flushed_acked_epoch = s.snapshot_epoch;
-  }
-  if (expected && sync == Sync::kSnapshot) {
-    sync = Sync::kStreaming;
-    Log(Note::kInfo, "msg=\"resync snapshot installed\" lsn=" + std::to_string(s.snapshot_lsn));
-    SendAck();
-    return;
-  }
-  Log(Note::kWarn, "msg=\"snapshot installed while not waiting for it\" lsn=" +
-                       std::to_string(s.snapshot_lsn));
-  if (!follow.empty()) HelloAgain();
 }
 
 void Member::Impl::OnReplicaProgress(const WriterProgress& p) {

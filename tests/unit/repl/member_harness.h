@@ -1,15 +1,19 @@
 // A deterministic harness for repl::Member: several members, each with a
 // fake writer (an in-memory log with a durable prefix; applied = durable)
 // and a fake disk for its DurableState, wired by an in-memory network and
-// driven by a fake clock.
+// driven by a fake clock. A resync snapshot travels like a message (it can
+// be held, cut or dropped); the receiving driver reports it whole
+// (SnapshotProgress) and installs it only on InstallSnapshot. A writer that
+// steps down makes its whole log durable, as daemon::Node does.
 //
 // Performing an action also checks the safety rules a driver can see:
 //  * a Send carries an epoch the sender has persisted, and a granted VOTE
 //    follows the persisted vote;
 //  * LinkRole{primary} follows a persisted history line for that epoch, and
 //    no two members are primary in one epoch;
-//  * LinkAppend extends the writer's log densely, and the persisted history
-//    already names each record's epoch.
+//  * LinkAppend extends the writer's log densely (a record the writer
+//    already holds is skipped, and must be the same record), and the
+//    persisted history already names each record's epoch.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -62,7 +66,7 @@ struct FakeWriter {
   std::vector<wire::LinkAcked> acked;
   std::vector<uint64_t> truncates;  // LINK_TRUNCATEs that cut records
   int barriers = 0;                 // and those that had nothing to cut
-  std::vector<uint64_t> installs;  // snapshot LSNs installed
+  std::vector<uint64_t> installs;   // snapshot LSNs installed
 
   uint64_t last_lsn() const { return log.size(); }
   uint64_t EpochOf(uint64_t lsn) const { return lsn == 0 ? 0 : log[lsn - 1].epoch; }
@@ -415,8 +419,7 @@ class Cluster {
     if (x.sender_epoch < n.member->epoch()) return;
     n.received = x;
     const uint64_t bytes = x.lsn + 1;  // any size will do
-    Feed(n.config.name,
-         SnapshotProgress{x.sender_epoch, x.session, x.lsn, x.epoch, bytes, bytes});
+    Feed(n.config.name, SnapshotProgress{x.sender_epoch, x.session, x.lsn, x.epoch, bytes, bytes});
     n.received.reset();  // not asked for: discarded
   }
   void Install(Node& n, const SnapshotXfer& x) {

@@ -302,8 +302,7 @@ TEST_CASE("a manual promote spends the member's vote in its new epoch", "[repl][
   CHECK(votes[0].reason == "already voted for r in epoch 4");
 }
 
-TEST_CASE("a switchover target with no peers asks the old primary for its vote",
-          "[repl][member]") {
+TEST_CASE("a switchover target with no peers asks the old primary for its vote", "[repl][member]") {
   Cluster c;
   c.Add("a");
   c.Add("b", {}, "a");

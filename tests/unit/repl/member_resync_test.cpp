@@ -153,7 +153,7 @@ TEST_CASE("a replica installs only the snapshot it waits for, never below what i
   auto out = r.Feed(SnapshotProgress{1, session, 9, 1, 10, 10});
   CHECK(All<InstallSnapshot>(out).empty());
 
-  r.Deliver(Ep("p"), r.Answer(ResyncStart()));  // the log went: resync mid-stream
+  r.Deliver(Ep("p"), r.Answer(ResyncStart()));               // the log went: resync mid-stream
   out = r.Feed(SnapshotProgress{1, session, 6, 1, 10, 10});  // a stale one: cuts 7..8
   CHECK(All<InstallSnapshot>(out).empty());
   REQUIRE(All<Note>(out).size() == 1);
@@ -223,7 +223,7 @@ TEST_CASE("a primary starts a replica's new resync only after the transfer still
   cfg.endpoint = Ep("p");
   Solo p(cfg);
   p.Feed(Started{DurableState{}, 0, 0, 7});  // alone: primary in epoch 1
-  p.Feed(WriterProgress{10, 10, 1});          // 1..10, the first 6 only in a snapshot
+  p.Feed(WriterProgress{10, 10, 1});         // 1..10, the first 6 only in a snapshot
   auto hello = [&](uint64_t session) {
     wire::ReplHello h;
     h.epoch = 1;
@@ -279,4 +279,40 @@ TEST_CASE("a primary starts a replica's new resync only after the transfer still
     REQUIRE(All<SendSnapshot>(out).size() == 1);  // not rate-limited: it never completed
     CHECK(All<SendSnapshot>(out)[0].session == 12);
   }
+}
+
+TEST_CASE("a replica whose log lost what it acknowledged neither runs nor elects a shorter log",
+          "[repl][member]") {
+  // A driver that installs whatever snapshot arrives (not asking the
+  // member) can put an old one under a replica that acknowledged more.
+  Config cfg = Replica();
+  cfg.peers = {Ep("p"), Ep("x")};
+  cfg.auto_failover = true;
+  cfg.election_ms = 100;
+  Solo r(cfg);
+  StreamingReplica(r);  // acknowledged 1..8 as flushed
+  auto out = r.Feed(SnapshotInstalled{6, 1});
+  CHECK(r.member.Report(r.now).last_lsn == 6);
+  CHECK(!SentMsgs<wire::ReplHello>(out).empty());  // it asks its primary again
+
+  wire::ReplVoteRequest q;
+  q.epoch = 2;
+  q.candidate = "x";
+  q.candidate_endpoint = Ep("x");
+  q.last_epoch = 1;
+  q.last_lsn = 7;
+  r.now += 1000;  // long after the primary was last heard
+  auto votes = SentMsgs<wire::ReplVote>(r.Deliver(Ep("x"), q));
+  REQUIRE(votes.size() == 1);
+  CHECK_FALSE(votes[0].granted);
+  CHECK(votes[0].reason == "candidate log ends at (1, 7), before mine (1, 8)");
+
+  // Its own election timer comes and goes: no candidacy with 6 records.
+  for (TimerId id = 1; id < 20; ++id) {
+    CHECK(SentMsgs<wire::ReplVoteRequest>(r.Feed(TimerFired{id})).empty());
+  }
+  CHECK(r.member.role() == Role::kReplica);
+  std::vector<Action> refused;
+  CHECK(r.member.Handle(Operator{1, OperatorVerb::kPromote, false, ""}, r.now, &refused).code() ==
+        Code::kNegative);
 }

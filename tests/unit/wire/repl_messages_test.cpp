@@ -25,7 +25,14 @@ namespace {
 auto Samples() {
   return std::tuple{
       ReplHello{3, "node-b", "tcp://10.0.0.2:7500", 2, 230, 0x1122334455667788ull},
-      ReplStart{3, "node-a", true, 200, 201, true, {{1, 1}, {2, 101}, {3, 201}}, 0x1122334455667788ull,
+      ReplStart{3,
+                "node-a",
+                true,
+                200,
+                201,
+                true,
+                {{1, 1}, {2, 101}, {3, 201}},
+                0x1122334455667788ull,
                 7},
       ReplRecords{3,
                   "node-a",
@@ -34,7 +41,8 @@ auto Samples() {
                   202,
                   {{1, 3, 201, "put user:1 alice"}, {7, 3, 202, std::string("\0\xff", 2)}}},
       ReplAck{3, "node-b", 202, 201, 199, 0x1122334455667788ull},
-      ReplSnapshotChunk{3, 150, 2, 4096, 10000, std::string("snap\0shot", 9), 0x1122334455667788ull},
+      ReplSnapshotChunk{3, 150, 2, 4096, 10000, std::string("snap\0shot", 9),
+                        0x1122334455667788ull},
       ReplVoteRequest{4, "node-b", "tcp://10.0.0.2:7500", 3, 202, true},
       ReplVote{4, "node-c", true, "already voted for node-d"},
       ReplTakeover{3, "node-a", 202},
@@ -154,6 +162,6 @@ TEST_CASE("a vote request's transfer flag other than 0 or 1 is rejected", "[wire
   std::string body = EncodeBody(ReplVoteRequest{});
   body.back() = 2;  // transfer is the last field
   ReplVoteRequest out;
-  CHECK(DecodeBody(body, &out).message() == "REPL_VOTE_REQUEST body: bad bool value 2 at offset " +
-                                                std::to_string(body.size() - 1));
+  CHECK(DecodeBody(body, &out).message() ==
+        "REPL_VOTE_REQUEST body: bad bool value 2 at offset " + std::to_string(body.size() - 1));
 }

@@ -132,13 +132,18 @@
 //    above the last it acted on, so a late START cannot move it.
 //  * Resyncs: a replica installs only a snapshot it asked for
 //    (InstallSnapshot): its current session, in kSnapshot, and at or above
-//    every LSN it acknowledged as flushed. A replica that waits in kSnapshot
-//    4 * election_ms without a chunk says HELLO again (a new session), and
-//    the primary starts a new resync: resync_min_interval_ms counts from the
-//    last resync the replica completed (acked), so it limits storms of
-//    completed resyncs and never holds back a retry. A primary has one
-//    SendSnapshot per replica outstanding; a new one waits for its ResyncSent
-//    and never completes with an older transfer's.
+//    every LSN it acknowledged as flushed. It keeps its own epoch history
+//    until SnapshotInstalled and persists the primary's after it (a lost
+//    snapshot leaves log and history as they were). A replica that waits in
+//    kSnapshot 4 * election_ms without a chunk says HELLO again (a new
+//    session), and the primary starts a new resync: resync_min_interval_ms
+//    counts from the last resync the replica completed (acked), so it limits
+//    storms of completed resyncs and never holds back a retry. A primary has
+//    one SendSnapshot per replica outstanding; a new one waits for its
+//    ResyncSent and never completes with an older transfer's. A member whose
+//    log ends below what it acknowledged as flushed (a driver installed an
+//    old snapshot unasked) neither runs for primary nor votes for a shorter
+//    log.
 //  * KIP-101: a HELLO carries the replica's log end; the primary finds the
 //    largest epoch in its history not above the replica's last epoch, and
 //    where it ended; a replica log past that point is truncated there first.

@@ -206,10 +206,10 @@ struct ReplTakeover {
 // Sent by the writer on connect and whenever a value grows.
 struct LinkProgress {
   static constexpr MsgType kType = MsgType::kLinkProgress;
-  uint64_t durable_lsn = 0;  // every record up to here is fsynced
-  uint64_t applied_lsn = 0;  // a standby: applied up to here
-  uint64_t last_epoch = 0;   // epoch of the record at durable_lsn
-  uint64_t snapshot_lsn = 0; // the newest snapshot's LSN (0: none)
+  uint64_t durable_lsn = 0;   // every record up to here is fsynced
+  uint64_t applied_lsn = 0;   // a standby: applied up to here
+  uint64_t last_epoch = 0;    // epoch of the record at durable_lsn
+  uint64_t snapshot_lsn = 0;  // the newest snapshot's LSN (0: none)
   template <class Archive>
   void serialize(Archive& ar) {
     ar(durable_lsn, applied_lsn, last_epoch, snapshot_lsn);
