@@ -552,14 +552,21 @@ void Node::Impl::SnapshotDone() {
   ++snapshots_written;
   // The snapshot is durable (WriteSnapshot fsyncs it and its directory), so
   // what it replaces can go.
-  // Segments a replica still needs stay (replicad caps that by bytes and
-  // age, so a dead replica cannot fill the disk: retain_from).
-  uint64_t floor = snap_lsn + 1;
-  if (role != Role::kStandby && acked.retain_from > 0) floor = std::min(floor, acked.retain_from);
-  Status del = log->DeleteSegmentsBefore(floor);
+  Status del = TrimLog();
   if (del.ok()) del = wal::DeleteSnapshotsBefore(*dir, snap_lsn);
   cli::LogInfo("snapshot written",
                {{"lsn", std::to_string(snap_lsn)}, {"trimmed", del.ok() ? "yes" : del.message()}});
+}
+
+// Deletes the segments the newest snapshot covers, except those a replica
+// still needs (replicad caps that by bytes and age, so a dead replica cannot
+// fill the disk: retain_from). Runs after each snapshot and whenever the cap
+// moves, so the disk is bounded even when writes stop.
+Status Node::Impl::TrimLog() {
+  if (snap_lsn == 0) return Status::Ok();
+  uint64_t floor = snap_lsn + 1;
+  if (role != Role::kStandby && acked.retain_from > 0) floor = std::min(floor, acked.retain_from);
+  return log->DeleteSegmentsBefore(floor);
 }
 
 Status Node::Run(CoreFn core, std::function<bool()> idle) {

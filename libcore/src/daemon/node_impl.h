@@ -133,6 +133,7 @@ struct Node::Impl {
   void StartSnapshot();
   Status Compact(txn::Lsn prev_lsn, txn::Lsn upto);
   void SnapshotDone();
+  Status TrimLog();
 };
 
 }  // namespace shardkit::daemon

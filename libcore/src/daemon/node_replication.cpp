@@ -207,7 +207,12 @@ void Node::Impl::OnRole(const wire::LinkRole& r) {
 void Node::Impl::OnAcked(const wire::LinkAcked& a) {
   if (role == Role::kStandby || a.epoch != epoch) return;
   if (a.received.size() != a.flushed.size() || a.flushed.size() != a.applied.size()) return;
+  const bool cap_moved = a.retain_from > acked.retain_from;
   acked = a;
+  if (cap_moved) {
+    Status s = TrimLog();
+    if (!s.ok()) cli::LogWarn("log trim failed", {{"reason", s.message()}});
+  }
   Gate();
 }
 
