@@ -94,14 +94,15 @@ void World::Perform(int h, repl::Action& action) {
     checker_.OnToWriter(h, tw->msg, host.disk, now_);
     std::visit([&](auto& m) { ToWriter(h, LinkMsg(std::move(m))); }, tw->msg);
   } else if (auto* r = std::get_if<repl::ReadLog>(&action)) {
-    // The driver reads the WAL up to the durable LSN the writer reported.
+    // The driver reads the WAL up to what the writer reported written.
     repl::LogRead lr;
     lr.to = r->to;
     lr.from_lsn = r->from_lsn;
     if (r->from_lsn < w.trim_from) {
       lr.gone = true;
     } else {
-      const uint64_t upto = std::min<uint64_t>(host.progress.durable_lsn, w.last_lsn());
+      const uint64_t upto = std::min<uint64_t>(
+          std::max(host.progress.durable_lsn, host.progress.written_lsn), w.last_lsn());
       uint64_t bytes = 0;
       for (uint64_t l = r->from_lsn; l <= upto; ++l) {
         if (!lr.records.empty() && bytes >= r->max_bytes) break;
@@ -154,7 +155,7 @@ void World::OnProgress(int h, const wire::LinkProgress& p) {
     host.installing.reset();
     Feed(h, done);
   }
-  Feed(h, repl::WriterProgress{p.durable_lsn, p.applied_lsn, p.last_epoch});
+  Feed(h, repl::WriterProgress{p.durable_lsn, p.applied_lsn, p.last_epoch, p.written_lsn});
 }
 
 void World::StartResync(int h, int to) {

@@ -37,7 +37,11 @@ void World::SendProgress(int h) {
   host.to_member_t = t;
   Ev& ev = Push(Kind::kToMember, t, h);
   ev.inc = host.host_inc;
-  ev.payload = wire::LinkProgress{w.durable, w.applied, w.EpochAt(w.durable), w.snap_lsn};
+  // A primary's records count as written once appended: the simulated
+  // write(2) is instant, the fsync is not (a crash keeps only the durable
+  // prefix, as the machine's would).
+  const uint64_t written = w.role == Writer::Role::kStandby ? 0 : w.last_lsn();
+  ev.payload = wire::LinkProgress{w.durable, w.applied, w.EpochAt(w.durable), w.snap_lsn, written};
 }
 
 void World::WriterReceive(int h, LinkMsg& msg) {
@@ -236,6 +240,7 @@ void World::WriterWrite(int h, int client, const ClientMsg& m) {
   w.log.push_back(std::move(rec));
   w.pending[lsn] = Writer::Pending{client, m.rid};
   RequestSync(h);
+  SendProgress(h);  // written: replicad may stream it before the fsync ends
   Ev& ev = Push(Kind::kAckTimeout, now_ + params_.ack_timeout_ms, h);
   ev.inc = w.gen;
   ev.id = lsn;

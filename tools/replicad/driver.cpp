@@ -142,7 +142,11 @@ struct Driver::Impl {
   // because a dead replica sends no acks that would trigger one, and the
   // cap must still free the disk.
   std::optional<wire::LinkAcked> last_acked;
-  void Fatal(const Status& s) { loop.Stop(s); }
+  bool failed = false;  // Fatal ran: the loop ends after this callback
+  void Fatal(const Status& s) {
+    failed = true;
+    loop.Stop(s);
+  }
 };
 
 Result<std::unique_ptr<Driver>> Driver::Open(DriverOptions options) {
@@ -292,7 +296,11 @@ Status Driver::Impl::Perform(repl::Action& action) {
       reader.emplace(std::move(*opened));
     }
     std::vector<wal::OwnedRecord> records;
-    Status s = reader->Read(r->from_lsn, progress.durable_lsn, r->max_bytes, &records);
+    // A primary's writer reports what it has written before the fdatasync
+    // ends: the replicas flush it while the primary does (the member asks
+    // for nothing past what the writer reported).
+    const uint64_t upto = std::max(progress.durable_lsn, progress.written_lsn);
+    Status s = reader->Read(r->from_lsn, upto, r->max_bytes, &records);
     if (s.code() == Code::kNoInput) {
       result.gone = true;
     } else if (!s.ok()) {
@@ -407,9 +415,13 @@ void Driver::Impl::OnLink() {
     }
     if (reconnected || went_back) {
       // A restarted writer (or one that rebuilt from disk) may have cut a
-      // torn tail: read the log afresh, and tell it its role again.
+      // torn tail: read the log afresh, and tell it its role again -- after
+      // the member saw its log end (a primary whose writer lost records it
+      // had streamed must not go on in this epoch).
       cli::LogInfo("writer reconnected", {{"durable_lsn", std::to_string(p.durable_lsn)}});
       if (reader) reader->Reset();
+      Feed(repl::WriterProgress{p.durable_lsn, p.applied_lsn, p.last_epoch, p.written_lsn});
+      if (failed) return;
       if (last_role) SendToWriter(*last_role);
       // A writer that restarted before it installed the snapshot never
       // will: ask the new one (the member waits for SnapshotInstalled).
@@ -423,7 +435,7 @@ void Driver::Impl::OnLink() {
       receiver->Done();
       Feed(done);
     }
-    Feed(repl::WriterProgress{p.durable_lsn, p.applied_lsn, p.last_epoch});
+    Feed(repl::WriterProgress{p.durable_lsn, p.applied_lsn, p.last_epoch, p.written_lsn});
   }
 }
 

@@ -443,7 +443,11 @@ net::Server::HandlerResult Node::Impl::OnRequest(const wire::Header& header,
 void Node::Impl::OnDurable() {
   const uint64_t lsn = log->ConsumeNotify();
   if (role == Role::kStandby) return OnDurableReport(lsn);
-  if (lsn <= durable) return;
+  if (lsn <= durable) {
+    // Only written, not yet durable: replicad may stream it already.
+    if (log->written_lsn() > progress_written) SendProgress();
+    return;
+  }
   durable = lsn;
   // The forced records that just became durable: their "after" failpoints
   // run before the core may send anything that depends on them.

@@ -88,6 +88,7 @@ struct Node::Impl {
   // Client writes not yet answered: (reply handle, request id) -> arrival.
   std::map<std::pair<std::string, uint64_t>, Clock::time_point> pending_writes;
   std::string primary_hint;
+  txn::Lsn progress_written = 0;  // the written_lsn of the last LINK_PROGRESS
 
   Status OpenLog();
   txn::Recovered TakeRecovered();

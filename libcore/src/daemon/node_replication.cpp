@@ -80,6 +80,8 @@ void Node::Impl::SendProgress() {
   p.applied_lsn = role == Role::kStandby ? durable : pos.lsn;  // a standby replays as it syncs
   p.last_epoch = pos.epoch;
   p.snapshot_lsn = snap_lsn;
+  if (role != Role::kStandby) p.written_lsn = std::max(pos.lsn, log->written_lsn());
+  progress_written = p.written_lsn;
   SendLink(link, p);
 }
 

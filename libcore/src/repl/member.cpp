@@ -144,7 +144,7 @@ Status Member::Handle(const Event& event, uint64_t now_ms, std::vector<Action>* 
     m.OnTimer(t->id);
   } else if (const auto* p = std::get_if<WriterProgress>(&event)) {
     if (m.IsPrimary()) {
-      m.OnPrimaryProgress(*p);
+      return m.OnPrimaryProgress(*p);
     } else {
       m.OnReplicaProgress(*p);
     }

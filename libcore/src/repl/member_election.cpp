@@ -195,6 +195,7 @@ void Member::Impl::BecomePrimary(uint64_t epoch, std::string_view why) {
   primary_since_ms = now;
   lease_lost = false;
   followers.clear();
+  written_lsn = 0;  // the writer reports it again as primary
   sync = Sync::kSearching;
   follow.clear();
   primary_name = config.name;

@@ -160,7 +160,8 @@ struct Member::Impl {
   void OnHello(const wire::ReplHello& h);
   void OnAck(const wire::ReplAck& a);
   void OnLogRead(const LogRead& r);
-  void OnPrimaryProgress(const WriterProgress& p);
+  Status OnPrimaryProgress(const WriterProgress& p);
+  uint64_t StreamEnd() const { return std::max(durable_lsn, written_lsn); }
   void PrimaryTick();
   void Pump(Follower& f);
   void SendStart(Follower& f, bool resync);
@@ -230,6 +231,9 @@ struct Member::Impl {
   uint64_t last_lsn = 0;
   uint64_t durable_lsn = 0;
   uint64_t applied_lsn = 0;
+  // A primary: its writer has written up to here (>= durable_lsn), so the
+  // streams may go that far (WriterProgress::written_lsn).
+  uint64_t written_lsn = 0;
   // Started found a log whose last record's epoch disagrees with the epoch
   // history: a crash between adopting a primary's history and the writer
   // truncating the tail. The next START truncates the whole log.

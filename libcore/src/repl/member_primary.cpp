@@ -137,7 +137,7 @@ void Member::Impl::Pump(Follower& f) {
   }
   if (f.phase != Phase::kStreaming) return;
   if (f.received < f.floor) return;  // the resync snapshot is not installed yet
-  if (f.sent >= durable_lsn || f.unacked.bytes >= config.window_bytes) return;
+  if (f.sent >= StreamEnd() || f.unacked.bytes >= config.window_bytes) return;
   f.read_from = f.sent + 1;
   Emit(ReadLog{f.endpoint, f.sent + 1, config.window_bytes - f.unacked.bytes});
 }
@@ -156,10 +156,10 @@ void Member::Impl::OnLogRead(const LogRead& r) {
     OnGone(f, r.from_lsn);
     return;
   }
-  // Keep the dense run that continues the stream, durable records only.
+  // Keep the dense run that continues the stream, written records only.
   std::vector<wire::ReplRecord> recs;
   for (const auto& rec : r.records) {
-    if (rec.lsn != f.sent + 1 + recs.size() || rec.lsn > durable_lsn) break;
+    if (rec.lsn != f.sent + 1 + recs.size() || rec.lsn > StreamEnd()) break;
     recs.push_back(rec);
   }
   if (f.phase == Phase::kStarting) {
@@ -226,18 +226,33 @@ void Member::Impl::OnAck(const wire::ReplAck& a) {
   Pump(f);
 }
 
-void Member::Impl::OnPrimaryProgress(const WriterProgress& p) {
+Status Member::Impl::OnPrimaryProgress(const WriterProgress& p) {
   applied_lsn = std::max(applied_lsn, p.applied_lsn);
-  if (p.durable_lsn <= durable_lsn) return;
-  for (auto& [name, f] : followers) {
-    if (f.flushed >= durable_lsn) f.caught_up_ms = now;  // caught up until now
+  const uint64_t written = std::max(p.durable_lsn, p.written_lsn);
+  uint64_t streamed = 0;
+  for (const auto& [name, f] : followers) streamed = std::max(streamed, f.sent);
+  if (written < streamed) {
+    return Status::Internal("repl member: the writer's log ends at lsn " + std::to_string(written) +
+                            " but lsn " + std::to_string(streamed) +
+                            " was already sent to a replica (records lost: a failed fsync?); "
+                            "restart replicad to begin a new epoch");
   }
-  durable_lsn = p.durable_lsn;
-  if (durable_lsn > last_lsn) {
-    last_lsn = durable_lsn;
-    last_epoch = p.last_epoch;
+  const bool more = written > written_lsn;
+  written_lsn = std::max(written_lsn, written);
+  if (p.durable_lsn > durable_lsn) {
+    for (auto& [name, f] : followers) {
+      if (f.flushed >= durable_lsn) f.caught_up_ms = now;  // caught up until now
+    }
+    durable_lsn = p.durable_lsn;
+    if (durable_lsn > last_lsn) {
+      last_lsn = durable_lsn;
+      last_epoch = p.last_epoch;
+    }
+  } else if (!more) {
+    return Status::Ok();
   }
   for (auto& [name, f] : followers) Pump(f);
+  return Status::Ok();
 }
 
 void Member::Impl::GoBack(Follower& f) {

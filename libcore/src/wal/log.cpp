@@ -52,6 +52,7 @@ Result<Log> Log::Open(const DataDir& dir, LogOptions options, uint64_t replay_fr
   impl->last_epoch = segments->empty() ? 0 : scan->last_epoch;
   impl->durable_epoch = impl->last_epoch;
   impl->durable_lsn.store(next_lsn - 1);
+  impl->written_lsn.store(next_lsn - 1);
   if (!segments->empty()) {
     const SegmentFile& last = segments->back();
     impl->seg_fd = Fd(::open(last.path.c_str(), O_WRONLY | O_CLOEXEC));
@@ -193,6 +194,8 @@ Status Log::SyncUpTo(uint64_t lsn) {
 }
 
 uint64_t Log::durable_lsn() const { return impl_->durable_lsn.load(std::memory_order_acquire); }
+
+uint64_t Log::written_lsn() const { return impl_->written_lsn.load(std::memory_order_acquire); }
 
 uint64_t Log::last_lsn() const {
   std::lock_guard lock(impl_->mu);

@@ -33,12 +33,13 @@ struct Log::Impl {
   // Reports `message` to the FatalHandler; returns Internal(message) if the
   // handler returns.
   Status Fail(const std::string& message);
+  void Notify();  // wakes notify_fd()
 
   // Copied from the DataDir, which may move while the log is open.
   const std::string wal_dir;
   const DataDirOptions reports;
   const LogOptions options;
-  Fd notify;  // eventfd, written once per published batch
+  Fd notify;  // eventfd, written when written_lsn or durable_lsn advances
 
   mutable std::mutex mu;
   std::condition_variable writer_cv;   // the writer waits on it for work
@@ -51,7 +52,10 @@ struct Log::Impl {
   Status failure;                      // guarded by mu; set once the writer has failed
 
   std::atomic<uint64_t> durable_lsn{0};  // written by the writer, under mu
-  uint64_t durable_epoch = 0;            // guarded by mu; of the record at durable_lsn
+  // Handed to write(2), maybe not fsynced yet; >= durable_lsn. Written by
+  // the writer thread only.
+  std::atomic<uint64_t> written_lsn{0};
+  uint64_t durable_epoch = 0;  // guarded by mu; of the record at durable_lsn
   std::atomic<uint64_t> records{0};
   std::atomic<uint64_t> bytes{0};
   std::atomic<uint64_t> batches{0};

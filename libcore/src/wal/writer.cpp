@@ -66,11 +66,12 @@ Status Log::Impl::WriteBatch(std::vector<char>& batch) {
     }
     // The chunk is every record that still fits in this segment (at least
     // one, so an oversized record gets a segment of its own).
-    size_t end = pos;
+    size_t end = pos, last = pos;
     while (end < batch.size()) {
       const size_t size = kRecordHeaderBytes + RecordLength(batch.data() + end);
       if (end > pos && seg_size + (end - pos) + size > options.segment_bytes) break;
       SealRecord(batch.data() + end);
+      last = end;
       end += size;
     }
     if (Status s = kBeforeWrite.Hit(); !s.ok()) return Fail(s.message());
@@ -78,6 +79,11 @@ Status Log::Impl::WriteBatch(std::vector<char>& batch) {
       return Fail("write " + seg_path + ": " + ErrnoText(errno));
     }
     if (Status s = kAfterWrite.Hit(); !s.ok()) return Fail(s.message());
+    // In the page cache now: a crash of this process keeps these records
+    // (only the machine's can lose them), so a primary may ship them to its
+    // replicas while the fdatasync runs (DESIGN.md §8, streaming).
+    written_lsn.store(RecordLsn(batch.data() + last), std::memory_order_release);
+    Notify();
     if (Status s = kBeforeFsync.Hit(); !s.ok()) return Fail(s.message());
     if (::fdatasync(seg_fd.get()) != 0) {
       return Fail("fdatasync " + seg_path + ": " + ErrnoText(errno));
@@ -123,11 +129,15 @@ void Log::Impl::Run() {
     durable_cv.notify_all();
     if (!s.ok()) return;  // never retry after a failed write or fsync (rule 4)
     batches.fetch_add(1, std::memory_order_relaxed);
-    const uint64_t one = 1;
-    // An eventfd write fails only when the counter would overflow, which
-    // still leaves it readable: nothing to handle.
-    (void)!::write(notify.get(), &one, sizeof one);
+    Notify();
   }
+}
+
+void Log::Impl::Notify() {
+  const uint64_t one = 1;
+  // An eventfd write fails only when the counter would overflow, which
+  // still leaves it readable: nothing to handle.
+  (void)!::write(notify.get(), &one, sizeof one);
 }
 
 }  // namespace shardkit::wal

@@ -59,6 +59,7 @@ struct FakeWriter {
   uint64_t retained_from = 1;         // a ReadLog below this is gone
   uint64_t snapshot_lsn = 0;          // the newest snapshot (retained_from - 1)
   uint64_t durable = 0;               // log[0, durable) is durable
+  uint64_t written = 0;               // a primary's: written, maybe not durable
   bool auto_flush = true;
   wire::LinkRoleKind role = wire::LinkRoleKind::kReplica;
   uint64_t epoch = 0;
@@ -71,7 +72,9 @@ struct FakeWriter {
   uint64_t last_lsn() const { return log.size(); }
   uint64_t EpochOf(uint64_t lsn) const { return lsn == 0 ? 0 : log[lsn - 1].epoch; }
   uint64_t last_epoch() const { return EpochOf(last_lsn()); }
-  WriterProgress Progress() const { return WriterProgress{durable, durable, EpochOf(durable)}; }
+  WriterProgress Progress() const {
+    return WriterProgress{durable, durable, EpochOf(durable), written};
+  }
 };
 
 // A full resync's snapshot on its way: the sender's log up to `lsn`.
@@ -182,6 +185,7 @@ class Cluster {
     n.timers.clear();
     n.local.clear();
     n.writer.log.resize(n.writer.durable);
+    n.writer.written = 0;
     n.writer.role = wire::LinkRoleKind::kReplica;
   }
   void Restart(const std::string& name) {
@@ -230,6 +234,13 @@ class Cluster {
     Node& n = (*this)[name];
     n.writer.durable = n.writer.last_lsn();
     n.local.push_back(n.writer.Progress());
+  }
+  // The primary's writer reports its whole log written, its fsync not done.
+  void Written(const std::string& name) {
+    Node& n = (*this)[name];
+    n.writer.written = n.writer.last_lsn();
+    n.local.push_back(n.writer.Progress());
+    Run();
   }
   // Drops the log up to `upto` from retention: a snapshot of it remains.
   void Compact(const std::string& name, uint64_t upto) {
@@ -375,7 +386,8 @@ class Cluster {
         lr.gone = true;
       } else {
         uint64_t bytes = 0;
-        for (uint64_t l = r->from_lsn; l <= n.writer.durable; ++l) {
+        const uint64_t upto = std::max(n.writer.durable, n.writer.written);
+        for (uint64_t l = r->from_lsn; l <= upto; ++l) {
           if (!lr.records.empty() && bytes >= r->max_bytes) break;
           lr.records.push_back(n.writer.log[l - 1]);
           bytes += n.writer.log[l - 1].payload.size() + wire::ReplRecord::kMinWireBytes;

@@ -310,3 +310,45 @@ TEST_CASE("a demoted primary counts the writes that became durable after it", "[
   CHECK(a.writer.truncates == std::vector<uint64_t>{2});
   CHECK(a.writer.log == c["b"].writer.log);
 }
+
+TEST_CASE("a primary streams what its writer wrote while its own fsync runs", "[repl][member]") {
+  Cluster c;
+  c.Add("a", {}, "", Flushed(1));
+  c.Add("b", {}, "a", Flushed(1));
+  c.StartAll();
+  Node& a = c["a"];
+  Node& b = c["b"];
+  a.writer.auto_flush = false;
+  c.Write("a", 3);
+  // Not reported written yet: nothing goes out.
+  CHECK(b.writer.log.empty());
+  c.Written("a");
+  // The replica holds and flushed them although the primary has not: the
+  // two fsyncs overlap. The primary's writer still gates its replies on
+  // its own durable LSN (Node::Gate), which is 0.
+  CHECK(a.writer.durable == 0);
+  CHECK(b.writer.log == a.writer.log);
+  CHECK(b.writer.durable == 3);
+  REQUIRE(!a.writer.acked.empty());
+  CHECK(a.writer.acked.back().flushed == std::vector<uint64_t>{3});
+  c.Flush("a");
+  c.Run();
+  CHECK(a.member->Report(c.now).replicas.at(0).flushed_lsn == 3);
+}
+
+TEST_CASE("a writer that lost records its primary streamed stops the member", "[repl][member]") {
+  Cluster c;
+  c.Add("a", {}, "", Flushed(1));
+  c.Add("b", {}, "a", Flushed(1));
+  c.StartAll();
+  Node& a = c["a"];
+  a.writer.auto_flush = false;
+  c.Write("a", 3);
+  c.Written("a");
+  REQUIRE(c["b"].writer.last_lsn() == 3);
+  // The writer came back (a failed fdatasync) with one record: going on in
+  // this epoch would give LSNs 2 and 3 a second meaning.
+  Status s = c.FeedStatus("a", WriterProgress{1, 1, a.writer.EpochOf(1), 1});
+  CHECK(!s.ok());
+  CHECK(s.message().find("was already sent to a replica") != std::string::npos);
+}

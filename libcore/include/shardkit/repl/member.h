@@ -236,6 +236,16 @@ struct WriterProgress {
   uint64_t durable_lsn = 0;
   uint64_t applied_lsn = 0;
   uint64_t last_epoch = 0;
+  // A primary's writer: handed to write(2), not necessarily fsynced (0:
+  // durable_lsn). A primary streams that far, so its replicas flush while
+  // it does; acknowledgements still wait for its own durable_lsn. Records
+  // written but lost with the machine are never acknowledged, and the
+  // primary that comes back starts a new epoch (Started), so a replica's
+  // copy of them is a divergent tail like any other. A writer whose log
+  // ends below what the member already streamed (records lost without the
+  // machine going down: a failed fdatasync) makes Handle fail: going on in
+  // this epoch would fork it.
+  uint64_t written_lsn = 0;
 };
 
 // The answer to ReadLog: the durable records from from_lsn on (LSN order).
@@ -375,7 +385,9 @@ class Member {
 
   // Always Ok except for Started with an inconsistent state (Internal: a
   // history that fails ValidateHistory or reaches past current_epoch, a log
-  // end past current_epoch), an event before Started (Internal), and an
+  // end past current_epoch), an event before Started (Internal), a
+  // primary's WriterProgress whose log ends below what it already streamed
+  // (Internal: the driver must stop; see WriterProgress), and an
   // Operator verb whose refusal is also reported through OperatorDone
   // (promote: Negative when it may lose acknowledged writes, Temporary
   // while a resync snapshot is being installed; switchover:

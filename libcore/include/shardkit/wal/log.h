@@ -128,6 +128,11 @@ class Log {
   // durable_lsn() is in the log (empty, or starting after a snapshot).
   // Thread-safe.
   LogPosition durable_position() const;
+  // Every record up to this LSN has been handed to write(2): it survives a
+  // crash of this process (the page cache keeps it) but not yet one of the
+  // machine. >= durable_lsn(). A primary streams up to here to its replicas
+  // while its own fdatasync runs. Thread-safe.
+  uint64_t written_lsn() const;
   // The LSN the last Append returned (or the last recovered one).
   uint64_t last_lsn() const;
   // The epoch of the record at last_lsn(): the last appended or recovered
@@ -135,7 +140,8 @@ class Log {
   // snapshot records no epoch; replication keeps that in DIR/epochs).
   uint64_t last_epoch() const;
 
-  // An eventfd that becomes readable each time durable_lsn() advances, for
+  // An eventfd that becomes readable each time written_lsn() or
+  // durable_lsn() advances, for
   // net::EventLoop::AddFd. Owned by the Log; do not close it.
   int notify_fd() const;
   // Drains notify_fd() (non-blocking) and returns durable_lsn(). Call it from

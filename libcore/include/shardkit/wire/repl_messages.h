@@ -210,9 +210,12 @@ struct LinkProgress {
   uint64_t applied_lsn = 0;   // a standby: applied up to here
   uint64_t last_epoch = 0;    // epoch of the record at durable_lsn
   uint64_t snapshot_lsn = 0;  // the newest snapshot's LSN (0: none)
+  // A primary: written (in the page cache, maybe not fsynced) up to here,
+  // >= durable_lsn; replicad may stream that far. 0 on a standby.
+  uint64_t written_lsn = 0;
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(durable_lsn, applied_lsn, last_epoch, snapshot_lsn);
+    ar(durable_lsn, applied_lsn, last_epoch, snapshot_lsn, written_lsn);
   }
   bool operator==(const LinkProgress&) const = default;
 };
