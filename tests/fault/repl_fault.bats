@@ -138,3 +138,34 @@ wait_role() {
   txpart put --connect "${MEMBER_PEP[g.0]}" later 2 >/dev/null
   wait_value g.1 later 2
 }
+
+@test "a full resync starts from a snapshot the capped log continues from, once" {
+  # Snapshots every 64 KiB of log, the cap keeps 32 KiB: after the second
+  # batch the newest snapshot is older than the log the cap keeps, so a
+  # replica resynced from it would need records that go as soon as the next
+  # snapshot is written (a loop of full resyncs). replicad has the writer
+  # take a fresh one first.
+  GROUP_WRITER_ARGS="--segment-bytes 8192 --snapshot-bytes 65536"
+  group_create g 2 --ack local --retain-bytes 32768 --retain-age 3600
+  group_start g
+  txpart put --connect "${MEMBER_PEP[g.0]}" first 1 >/dev/null
+  wait_value g.1 first 1
+  member_stop g.1
+  value=$(head -c 900 /dev/zero | tr '\0' y)
+  for i in $(seq 1 100); do txpart put --connect "${MEMBER_PEP[g.0]}" "w$i" "$value" >/dev/null; done
+  for _ in $(seq 100); do ls "$TMP/g.0/snap" | grep -q '\.snap$' && break; sleep 0.1; done
+  ls "$TMP/g.0/snap" | grep -q '\.snap$'
+  for i in $(seq 101 160); do txpart put --connect "${MEMBER_PEP[g.0]}" "w$i" "$value" >/dev/null; done
+  last=$(txpart status --connect "${MEMBER_PEP[g.0]}" | awk -F'\t' '$1 == "durable_lsn" { print $2 }')
+  [ "$last" -gt 160 ]
+  before=$(grep -c 'msg="full resync" replica="g.1"' "$TMP/g.0.replicad.log" || true)
+  member_start g.1
+  wait_value g.1 w160 "$value"
+  wait_value g.1 first 1
+  grep -q 'full resync waits for a fresh snapshot' "$TMP/g.0.replicad.log"
+  after=$(grep -c 'msg="full resync" replica="g.1"' "$TMP/g.0.replicad.log")
+  [ $((after - before)) -eq 1 ]
+  installed=$(grep 'installing a full-resync snapshot' "$TMP/g.1.writer.log" | tail -1 |
+    grep -o ' lsn=[0-9]*' | cut -d= -f2)
+  [ "$installed" -ge "$last" ]
+}

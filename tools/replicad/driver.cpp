@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -142,6 +143,11 @@ struct Driver::Impl {
   // because a dead replica sends no acks that would trigger one, and the
   // cap must still free the disk.
   std::optional<wire::LinkAcked> last_acked;
+  // A full resync waiting for a fresh snapshot (PumpResync): the LSN it
+  // needs, asked of the writer in LINK_ACKED, and since when.
+  uint64_t snapshot_wanted = 0;
+  std::chrono::steady_clock::time_point wanted_since, wanted_asked;
+  uint64_t ResyncMinLsn();
   bool failed = false;  // Fatal ran: the loop ends after this callback
   void Fatal(const Status& s) {
     failed = true;
@@ -439,8 +445,29 @@ void Driver::Impl::OnLink() {
   }
 }
 
-// The replicas' retain_from, raised to what the cap allows.
+// The lowest snapshot LSN a full resync may start from: the log after the
+// snapshot must still be there, and stay (the cap). 0: no constraint, also
+// after waiting a minute for a writer that writes no snapshot (the resync
+// then goes ahead with what there is, and a replica that cannot continue
+// gets another, rate-limited).
+uint64_t Driver::Impl::ResyncMinLsn() {
+  constexpr auto kMaxWait = std::chrono::seconds(60);
+  if (snapshot_wanted != 0 && std::chrono::steady_clock::now() - wanted_since > kMaxWait) {
+    cli::LogWarn("no fresh snapshot after 60 s; resyncing from the newest",
+                 {{"needs_lsn", std::to_string(snapshot_wanted)}});
+    wanted_since = std::chrono::steady_clock::now();
+    return 0;
+  }
+  auto view = ViewRetention(options.data_dir + "/wal", options.retention);
+  if (!view.ok()) return 0;
+  const uint64_t keep_from = std::max(view->first_lsn, view->cap_lsn);
+  return keep_from > 0 ? keep_from - 1 : 0;
+}
+
+// The replicas' retain_from, raised to what the cap allows, and the
+// snapshot a waiting resync wants.
 wire::LinkAcked Driver::Impl::CapRetention(wire::LinkAcked acked) {
+  acked.snapshot_wanted = snapshot_wanted;
   if (acked.retain_from == 0) return acked;
   auto view = ViewRetention(options.data_dir + "/wal", options.retention);
   if (!view.ok() || view->cap_lsn <= acked.retain_from) {
@@ -545,8 +572,27 @@ void Driver::Impl::SendInstall() {
 // sent or failed, is reported to the member.
 void Driver::Impl::PumpResync() {
   if (!sender->busy() || !member) return;
+  const uint64_t min_lsn = sender->sending() ? 0 : ResyncMinLsn();
   std::vector<ResyncSender::Done> ended = sender->Pump(
-      [&](const std::string& to, const wire::ReplSnapshotChunk& c) { SendToPeer(to, Encode(c)); });
+      [&](const std::string& to, const wire::ReplSnapshotChunk& c) { SendToPeer(to, Encode(c)); },
+      min_lsn);
+  const auto now = std::chrono::steady_clock::now();
+  if (sender->waiting_for() == 0) {
+    snapshot_wanted = 0;
+  } else {
+    if (snapshot_wanted == 0) {
+      wanted_since = now;
+      wanted_asked = {};
+      cli::LogWarn("full resync waits for a fresh snapshot",
+                   {{"needs_lsn", std::to_string(sender->waiting_for())}});
+    }
+    snapshot_wanted = sender->waiting_for();
+    if (now - wanted_asked >= std::chrono::seconds(1) && last_acked &&
+        last_acked->epoch == member->epoch()) {
+      wanted_asked = now;
+      SendToWriter(CapRetention(*last_acked));  // carries snapshot_wanted
+    }
+  }
   for (const ResyncSender::Done& e : ended) {
     if (!e.status.ok()) {
       cli::LogError("full resync failed", {{"replica", e.to}, {"reason", e.status.message()}});

@@ -58,8 +58,16 @@ Status ResyncSender::Begin(Request r) {
   return Status::Ok();
 }
 
-std::vector<ResyncSender::Done> ResyncSender::Pump(const SendFn& send) {
+std::vector<ResyncSender::Done> ResyncSender::Pump(const SendFn& send, uint64_t min_lsn) {
   std::vector<Done> ended;
+  waiting_for_ = 0;
+  if (fd_.get() < 0 && !queue_.empty() && min_lsn > 0) {
+    auto newest = wal::NewestSnapshot(data_dir_ + "/snap");
+    if (newest.ok() && (!*newest || (*newest)->lsn < min_lsn)) {
+      waiting_for_ = min_lsn;
+      return ended;
+    }
+  }
   while (fd_.get() < 0 && !queue_.empty()) {
     Request next = std::move(queue_.front());
     queue_.pop_front();

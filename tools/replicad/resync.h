@@ -55,11 +55,17 @@ class ResyncSender {
   std::optional<Done> Queue(Request request);
   // Sends up to a few chunks through `send`, starting the next transfer
   // when idle. Returns the transfers that ended meanwhile (at most one that
-  // was sent, plus those that failed to start).
-  std::vector<Done> Pump(const SendFn& send);
+  // was sent, plus those that failed to start). A transfer starts only from
+  // a snapshot at or above `min_lsn`: the replica must continue from the
+  // log after it, and an older one's is no longer all retained. Until one
+  // exists the next request waits (waiting_for() says for which LSN); 0
+  // takes whatever is newest.
+  std::vector<Done> Pump(const SendFn& send, uint64_t min_lsn = 0);
 
   bool busy() const { return fd_.get() >= 0 || !queue_.empty(); }
+  bool sending() const { return fd_.get() >= 0; }
   size_t queued() const { return queue_.size(); }
+  uint64_t waiting_for() const { return waiting_for_; }
 
  private:
   // Opens the newest snapshot for `r`; fails with nothing left open.
@@ -75,6 +81,7 @@ class ResyncSender {
   uint64_t snapshot_epoch_ = 0;
   uint64_t offset_ = 0;
   uint64_t total_ = 0;
+  uint64_t waiting_for_ = 0;
 };
 
 // The replica's side: writes DIR/resync.tmp in order and fsyncs it; the

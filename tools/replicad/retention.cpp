@@ -57,6 +57,7 @@ Result<RetentionView> ViewRetention(const std::string& wal_dir, const RetentionC
   auto segments = ListSegments(wal_dir);
   if (!segments.ok()) return segments.status();
   RetentionView v;
+  if (!segments->empty()) v.first_lsn = segments->front().first_lsn;
   const auto now = std::chrono::system_clock::now();
   uint64_t kept = 0;
   // From the newest segment back: the first one that breaks the cap, and

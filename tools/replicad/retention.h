@@ -23,6 +23,7 @@ struct RetentionView {
   // may go whatever the replicas need. 0 when every segment fits the cap.
   uint64_t cap_lsn = 0;
   uint64_t log_bytes = 0;  // all segments
+  uint64_t first_lsn = 0;  // of the oldest segment (0: none)
 };
 
 shardkit::Result<RetentionView> ViewRetention(const std::string& wal_dir, const RetentionCap& cap);

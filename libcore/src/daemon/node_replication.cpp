@@ -211,6 +211,8 @@ void Node::Impl::OnAcked(const wire::LinkAcked& a) {
   if (a.received.size() != a.flushed.size() || a.flushed.size() != a.applied.size()) return;
   const bool cap_moved = a.retain_from > acked.retain_from;
   acked = a;
+  // A full resync waits for a snapshot the retained log continues from.
+  if (a.snapshot_wanted > snap_lsn) StartSnapshot();
   if (cap_moved) {
     Status s = TrimLog();
     if (!s.ok()) cli::LogWarn("log trim failed", {{"reason", s.message()}});

@@ -248,9 +248,12 @@ struct LinkAcked {
   std::vector<uint64_t> flushed;
   std::vector<uint64_t> applied;
   uint64_t retain_from = 0;  // keep segments holding LSNs >= this (0: no need)
+  // A full resync waits for a snapshot at or above this LSN (0: none
+  // wanted): the newest one is older than the log the cap keeps.
+  uint64_t snapshot_wanted = 0;
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(epoch, received, flushed, applied, retain_from);
+    ar(epoch, received, flushed, applied, retain_from, snapshot_wanted);
   }
   bool operator==(const LinkAcked&) const = default;
 };
