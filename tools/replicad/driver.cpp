@@ -127,6 +127,7 @@ struct Driver::Impl {
 
   void Feed(repl::Event event);
   Status Perform(repl::Action& action);
+  zmq::socket_t* PeerSocket(const std::string& to);  // connected on first use
   void SendToPeer(const std::string& to, const std::vector<std::string>& frames);
   template <class T>
   void SendToWriter(const T& msg);
@@ -232,22 +233,25 @@ void Driver::Impl::Feed(repl::Event event) {
   feeding = false;
 }
 
-void Driver::Impl::SendToPeer(const std::string& to, const std::vector<std::string>& frames) {
+zmq::socket_t* Driver::Impl::PeerSocket(const std::string& to) {
   auto it = peers.find(to);
-  if (it == peers.end()) {
-    net::ConnectOptions co;
-    co.endpoint = to;
-    co.immediate = true;  // a member that is down gets nothing queued; the core resends
-    co.server_key = options.peer_key;
-    if (!co.server_key.empty()) co.curve_secret_file = options.listen.curve_secret_file;
-    auto socket = net::Connect(context, co, zmq::socket_type::dealer);
-    if (!socket.ok()) {
-      cli::LogWarn("cannot reach member", {{"member", to}, {"reason", socket.status().message()}});
-      return;
-    }
-    it = peers.emplace(to, std::move(*socket)).first;
+  if (it != peers.end()) return &it->second;
+  net::ConnectOptions co;
+  co.endpoint = to;
+  co.immediate = true;  // a member that is down gets nothing queued; the core resends
+  co.server_key = options.peer_key;
+  if (!co.server_key.empty()) co.curve_secret_file = options.listen.curve_secret_file;
+  auto socket = net::Connect(context, co, zmq::socket_type::dealer);
+  if (!socket.ok()) {
+    cli::LogWarn("cannot reach member", {{"member", to}, {"reason", socket.status().message()}});
+    return nullptr;
   }
-  (void)SendEncoded(it->second, frames);  // dropped when not connected: the core resends
+  return &peers.emplace(to, std::move(*socket)).first->second;
+}
+
+void Driver::Impl::SendToPeer(const std::string& to, const std::vector<std::string>& frames) {
+  zmq::socket_t* socket = PeerSocket(to);
+  if (socket) (void)SendEncoded(*socket, frames);  // dropped when not connected: the core resends
 }
 
 template <class T>
@@ -487,6 +491,12 @@ wire::LinkAcked Driver::Impl::CapRetention(wire::LinkAcked acked) {
 }
 
 void Driver::Impl::Start() {
+  // Connect to the known members now: a message to a peer whose connection
+  // is not up yet is dropped (immediate), and some are sent once (a vote).
+  for (const std::string& peer : options.config.peers) {
+    if (peer != options.config.endpoint) (void)PeerSocket(peer);
+  }
+  if (!options.config.follow.empty()) (void)PeerSocket(options.config.follow);
   member.emplace(options.config);
   repl::Started s;
   s.state = state;

@@ -362,6 +362,7 @@ void Member::Impl::OnHeartbeat() {
   if (IsPrimary()) {
     PrimaryTick();
   } else {
+    CandidateTick();  // nothing unless a candidate
     ReplicaTick();
   }
 }

@@ -81,7 +81,17 @@ void Member::Impl::StartElection(bool transfer) {
   q.last_lsn = last_lsn;
   q.transfer = transfer;
   for (const auto& peer : electorate_endpoints) SendTo(peer, q);
+  vote_request = q;
+  vote_requested = std::move(electorate_endpoints);
   ArmElection();
+}
+
+// Each heartbeat while a candidate: the request again, so one lost request
+// or vote does not cost a whole election timeout (a voter answers the same
+// candidate in the same epoch the same way).
+void Member::Impl::CandidateTick() {
+  if (role != Role::kCandidate || vote_request.epoch != ds.current_epoch) return;
+  for (const auto& peer : vote_requested) SendTo(peer, vote_request);
 }
 
 void Member::Impl::OnVoteRequest(const wire::ReplVoteRequest& q) {

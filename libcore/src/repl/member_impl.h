@@ -207,6 +207,7 @@ struct Member::Impl {
   void ArmElection();
   void OnElectionTimer();
   void StartElection(bool transfer = false);
+  void CandidateTick();
   void OnVoteRequest(const wire::ReplVoteRequest& q);
   void OnVote(const wire::ReplVote& v);
   void BecomePrimary(uint64_t epoch, std::string_view why);
@@ -285,7 +286,11 @@ struct Member::Impl {
 
   // Elections.
   std::set<std::string> votes;
-  size_t electorate = 0;            // members whose votes count in this candidacy, itself included
+  size_t electorate = 0;  // members whose votes count in this candidacy, itself included
+  // The candidacy's request and where it went: resent each heartbeat until
+  // the election ends (a request or a vote may be lost; votes repeat).
+  wire::ReplVoteRequest vote_request;
+  std::vector<std::string> vote_requested;
   bool takeover_candidate = false;  // a candidacy a TAKEOVER started: it retries
   uint64_t rng = 0;
   uint32_t election_timeout_ms = 0;  // the current jittered timeout

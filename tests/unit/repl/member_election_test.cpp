@@ -233,3 +233,23 @@ TEST_CASE("a candidate needs a strict majority of the group", "[repl][member]") 
         IndexOf(out, [](const Action& a) { return IsRole(a, wire::LinkRoleKind::kPrimary); }));
   CHECK(SentMsgs<wire::ReplRecords>(out).size() == 3);  // heartbeats to every peer at once
 }
+
+TEST_CASE("a lost vote does not cost the candidate its election: requests repeat each heartbeat",
+          "[repl][member]") {
+  Cluster c;
+  Group(c, 200, 1000);  // b times out first
+  c.Crash("a");
+  std::optional<uint64_t> lost_epoch;  // of the first granted vote, dropped
+  c.drop = [&](const Packet& p) {
+    const auto* v = std::get_if<wire::ReplVote>(&p.msg);
+    if (!v || !v->granted || lost_epoch) return false;
+    lost_epoch = v->epoch;
+    return true;
+  };
+  c.Advance(3000);
+  REQUIRE(lost_epoch);
+  CHECK(c.Primary() == "b");
+  // Won the very election whose vote was lost, with the repeated request's
+  // answer: no second candidacy, no epoch burned.
+  CHECK(c["b"].member->epoch() == *lost_epoch);
+}

@@ -330,13 +330,16 @@ class Cluster {
     Run();
   }
 
-  // The one up member whose role is primary or paused ("" if none).
+  // The up member that is primary (or paused) in the highest epoch, ""
+  // if none. A cut-off primary of an older epoch may not know yet that it
+  // was replaced; two in one epoch is a bug.
   std::string Primary() {
     std::string who;
+    std::set<uint64_t> epochs;
     for (auto& [name, n] : nodes) {
       if (n.up && (n.role() == Role::kPrimary || n.role() == Role::kPaused)) {
-        CHECK(who.empty());
-        who = name;
+        CHECK(epochs.insert(n.member->epoch()).second);
+        if (who.empty() || n.member->epoch() > nodes.at(who).member->epoch()) who = name;
       }
     }
     return who;
