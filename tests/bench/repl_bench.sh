@@ -99,7 +99,7 @@ until [ "$(col r.1 flushed_lsn)" -ge "$target" ] 2>/dev/null; do sleep 0.05; don
 ms=$(($(now_ms) - start))
 snap_bytes=$(du -sb "$CLUSTER_DIR/r.1/snap" | cut -f1)
 echo "resynced to lsn $target (snapshot $((snap_bytes >> 20)) MB) in $ms ms"
-grep -c 'full resync' "$CLUSTER_DIR/r.0.replicad.log" | sed 's/^/full resyncs logged: /'
+grep -c 'msg="full resync" ' "$CLUSTER_DIR/r.0.replicad.log" | sed 's/^/full resyncs logged: /'
 group_stop r
 
 echo "== automatic failover: kill -9 of the primary, 3 members, default timeouts"

@@ -130,6 +130,7 @@ workload() {
 
   # Conservation.
   total=$(balances | awk -F'\t' '{ s += $2; n++ } END { print n ":" s }')
+  echo "accounts:total $total, expected $ACCOUNTS:$((ACCOUNTS * OPENING))" >&2
   [ "$total" = "$ACCOUNTS:$((ACCOUNTS * OPENING))" ]
   # Every acknowledged transfer is there.
   [ "$(wc -l <"$TMP/committed")" -gt 0 ]

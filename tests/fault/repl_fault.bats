@@ -140,27 +140,28 @@ wait_role() {
 }
 
 @test "a full resync starts from a snapshot the capped log continues from, once" {
-  # Snapshots every 64 KiB of log, the cap keeps 32 KiB: after the second
-  # batch the newest snapshot is older than the log the cap keeps, so a
+  # Snapshots every 128 KiB of log, the cap keeps 16 KiB: after the second
+  # batch (54 KB, no snapshot of its own) the newest snapshot is older than
+  # the log the cap keeps, so a
   # replica resynced from it would need records that go as soon as the next
   # snapshot is written (a loop of full resyncs). replicad has the writer
   # take a fresh one first.
-  GROUP_WRITER_ARGS="--segment-bytes 8192 --snapshot-bytes 65536"
-  group_create g 2 --ack local --retain-bytes 32768 --retain-age 3600
+  GROUP_WRITER_ARGS="--segment-bytes 8192 --snapshot-bytes 131072"
+  group_create g 2 --ack local --retain-bytes 16384 --retain-age 3600
   group_start g
   txpart put --connect "${MEMBER_PEP[g.0]}" first 1 >/dev/null
   wait_value g.1 first 1
   member_stop g.1
   value=$(head -c 900 /dev/zero | tr '\0' y)
-  for i in $(seq 1 100); do txpart put --connect "${MEMBER_PEP[g.0]}" "w$i" "$value" >/dev/null; done
+  for i in $(seq 1 160); do txpart put --connect "${MEMBER_PEP[g.0]}" "w$i" "$value" >/dev/null; done
   for _ in $(seq 100); do ls "$TMP/g.0/snap" | grep -q '\.snap$' && break; sleep 0.1; done
   ls "$TMP/g.0/snap" | grep -q '\.snap$'
-  for i in $(seq 101 160); do txpart put --connect "${MEMBER_PEP[g.0]}" "w$i" "$value" >/dev/null; done
+  for i in $(seq 161 220); do txpart put --connect "${MEMBER_PEP[g.0]}" "w$i" "$value" >/dev/null; done
   last=$(txpart status --connect "${MEMBER_PEP[g.0]}" | awk -F'\t' '$1 == "durable_lsn" { print $2 }')
-  [ "$last" -gt 160 ]
+  [ "$last" -gt 220 ]
   before=$(grep -c 'msg="full resync" replica="g.1"' "$TMP/g.0.replicad.log" || true)
   member_start g.1
-  wait_value g.1 w160 "$value"
+  wait_value g.1 w220 "$value"
   wait_value g.1 first 1
   grep -q 'full resync waits for a fresh snapshot' "$TMP/g.0.replicad.log"
   after=$(grep -c 'msg="full resync" replica="g.1"' "$TMP/g.0.replicad.log")

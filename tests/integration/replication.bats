@@ -46,6 +46,9 @@ self_col() {
   run txpart put --connect "${MEMBER_PEP[g.1]}" k1 nope
   [ "$status" -eq 75 ]
   [[ $output == *"not primary"* ]]
+  # The refusal names the primary's client endpoint, so a client given the
+  # whole list goes straight there.
+  [[ $output == *"primary ${MEMBER_PEP[g.0]}"* ]]
   wait_value g.1 k1 v1
   # Status: the primary lists the replica with every position caught up.
   run replicad status --connect "${MEMBER_REP[g.0]}"

@@ -46,7 +46,7 @@ void World::StartMember(int h) {
   const Writer& w = host.writer;
   host.member = std::make_unique<repl::Member>(MemberConfig(h));
   host.member_up = true;
-  host.progress = wire::LinkProgress{w.durable, w.applied, w.EpochAt(w.durable), w.snap_lsn};
+  host.progress = wire::LinkProgress{w.durable, w.applied, w.EpochAt(w.durable), w.snap_lsn, 0, ""};
   repl::Started s;
   s.state = host.disk;
   s.last_epoch = w.EpochAt(w.durable);

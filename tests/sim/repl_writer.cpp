@@ -41,7 +41,8 @@ void World::SendProgress(int h) {
   // write(2) is instant, the fsync is not (a crash keeps only the durable
   // prefix, as the machine's would).
   const uint64_t written = w.role == Writer::Role::kStandby ? 0 : w.last_lsn();
-  ev.payload = wire::LinkProgress{w.durable, w.applied, w.EpochAt(w.durable), w.snap_lsn, written};
+  ev.payload =
+      wire::LinkProgress{w.durable, w.applied, w.EpochAt(w.durable), w.snap_lsn, written, ""};
 }
 
 void World::WriterReceive(int h, LinkMsg& msg) {

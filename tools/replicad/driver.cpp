@@ -231,6 +231,15 @@ void Driver::Impl::Feed(repl::Event event) {
     }
   }
   feeding = false;
+  // A replica learns its primary's client endpoint after its role: the
+  // writer's NOT_PRIMARY answers name it, so tell it again when it changes.
+  if (last_role && last_role->role == static_cast<uint8_t>(wire::LinkRoleKind::kReplica)) {
+    std::string hint = member->primary_client();
+    if (hint != last_role->primary_hint) {
+      last_role->primary_hint = std::move(hint);
+      SendToWriter(*last_role);
+    }
+  }
 }
 
 zmq::socket_t* Driver::Impl::PeerSocket(const std::string& to) {
@@ -285,6 +294,7 @@ Status Driver::Impl::Perform(repl::Action& action) {
             // it learns here (and from DIR/replication when it restarts).
             last_role = m;
             last_role->ack = repl::FormatAckLevel(options.config.ack);
+            last_role->primary_hint = member->primary_client();
             SendToWriter(*last_role);
           } else if constexpr (std::is_same_v<T, wire::LinkAcked>) {
             last_acked = m;
@@ -491,6 +501,7 @@ wire::LinkAcked Driver::Impl::CapRetention(wire::LinkAcked acked) {
 }
 
 void Driver::Impl::Start() {
+  options.config.client_endpoint = progress.client_endpoint;
   // Connect to the known members now: a message to a peer whose connection
   // is not up yet is dropped (immediate), and some are sent once (a vote).
   for (const std::string& peer : options.config.peers) {

@@ -81,6 +81,7 @@ void Node::Impl::SendProgress() {
   p.last_epoch = pos.epoch;
   p.snapshot_lsn = snap_lsn;
   if (role != Role::kStandby) p.written_lsn = std::max(pos.lsn, log->written_lsn());
+  p.client_endpoint = endpoint;
   progress_written = p.written_lsn;
   SendLink(link, p);
 }

@@ -163,6 +163,13 @@ Status Member::Handle(const Event& event, uint64_t now_ms, std::vector<Action>* 
 }
 
 MemberStatus Member::Report(uint64_t now_ms) const { return impl_->Report(now_ms); }
+std::string Member::primary_client() const {
+  const Impl& m = *impl_;
+  if (m.role != Role::kReplica || m.primary_name.empty() || m.primary_client_of != m.primary_name) {
+    return "";
+  }
+  return m.primary_client;
+}
 Role Member::role() const { return impl_->role; }
 uint64_t Member::epoch() const { return impl_->ds.current_epoch; }
 
@@ -265,6 +272,7 @@ wire::ReplRecords Member::Impl::Heartbeat(uint64_t prev_lsn) const {
   r.primary_endpoint = config.endpoint;
   r.prev_lsn = prev_lsn;
   r.durable_lsn = durable_lsn;
+  r.primary_client = config.client_endpoint;
   return r;
 }
 

@@ -266,6 +266,9 @@ struct Member::Impl {
   std::optional<std::pair<uint64_t, uint64_t>> install_pending;
   std::string follow;        // the primary's replicad endpoint
   std::string primary_name;  // "" if unknown
+  // The client endpoint announced in RECORDS, and by which primary.
+  std::string primary_client;
+  std::string primary_client_of;
   std::optional<uint64_t> primary_heard_ms;
   uint64_t primary_durable = 0;  // the durable LSN the primary last advertised
   bool primary_heard = false;    // primary_durable came from a primary since Started

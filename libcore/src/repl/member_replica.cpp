@@ -283,6 +283,8 @@ void Member::Impl::OnRecords(const wire::ReplRecords& r) {
     SendTo(r.primary_endpoint, std::move(a));
     return;
   }
+  primary_client = r.primary_client;
+  primary_client_of = r.primary;
   if (r.epoch > ds.current_epoch) {
     AdoptEpoch(r.epoch, "records from " + r.primary);
     primary_heard_ms = now;

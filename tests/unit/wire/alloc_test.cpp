@@ -242,14 +242,14 @@ TEST_CASE("replication bodies claiming 2^60 records or payload bytes are rejecte
   const std::string tail(64, '\x01');
 
   SECTION("ReplRecords::records") {
-    const std::string body = EncodeBody(ReplRecords{3, "node-a", "tcp://a:1", 200, 202, {}});
+    const std::string body = EncodeBody(ReplRecords{3, "node-a", "tcp://a:1", 200, 202, {}, ""});
     const Status s = TrackedDecode<ReplRecords>(WithLastCount(body, kHuge, tail), &largest);
     CHECK(s.message() == "REPL_RECORDS body: " + Claim(body.size() - 8, 64));
     CHECK(largest < kSmall);
   }
   SECTION("ReplRecord::payload inside REPL_RECORDS") {
     const std::string body =
-        EncodeBody(ReplRecords{3, "node-a", "tcp://a:1", 200, 201, {{1, 3, 201, ""}}});
+        EncodeBody(ReplRecords{3, "node-a", "tcp://a:1", 200, 201, {{1, 3, 201, ""}}, ""});
     const Status s = TrackedDecode<ReplRecords>(WithLastCount(body, kHuge, "abc"), &largest);
     CHECK(s.message() == "REPL_RECORDS body: " + Claim(body.size() - 8, 3));
     CHECK(largest < kSmall);

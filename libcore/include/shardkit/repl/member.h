@@ -35,9 +35,8 @@
 //     last_epoch must be the epoch of the record AT durable_lsn: a replica
 //     ignores a report whose epoch disagrees with its history for that LSN
 //     (a report about records it has since truncated). LinkRole's
-//     primary_hint is left empty: the core knows replicad endpoints, not the
-//     writer's client endpoint, so the driver fills it in (Report().primary
-//     names the primary).
+//     primary_hint is left empty: the driver fills it in from
+//     primary_client(), and resends the role when that changes.
 //  5. ReadLog{to, from_lsn, max_bytes}: read durable records starting at
 //     from_lsn (at most about max_bytes, at least one record if any) and hand
 //     them back as LogRead{to, ...}; gone = true when from_lsn is older than
@@ -181,6 +180,9 @@ using TimerId = uint64_t;
 struct Config {
   std::string name;      // this member
   std::string endpoint;  // this member's replicad endpoint
+  // Its writer's client endpoint, told to replicas while this member is
+  // primary (their writers' NOT_PRIMARY answers name it). "" if unknown.
+  std::string client_endpoint;
   // The other members' replicad endpoints. The group is these plus this
   // member; votes need a majority of it. May be empty (no elections).
   std::vector<std::string> peers;
@@ -398,6 +400,10 @@ class Member {
   Status Handle(const Event& event, uint64_t now_ms, std::vector<Action>* out);
 
   MemberStatus Report(uint64_t now_ms) const;
+  // A replica: the client endpoint of the primary it follows, as that
+  // primary announced it; "" when unknown or not a replica. For LinkRole's
+  // primary_hint (driver contract 4).
+  std::string primary_client() const;
   Role role() const;
   uint64_t epoch() const;
 

@@ -112,9 +112,12 @@ struct ReplRecords {
   uint64_t prev_lsn = 0;
   uint64_t durable_lsn = 0;
   std::vector<ReplRecord> records;
+  // The primary's writer's client endpoint ("" if unknown): replicas hand
+  // it to their writers, whose NOT_PRIMARY answers name it.
+  std::string primary_client;
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(epoch, primary, primary_endpoint, prev_lsn, durable_lsn, records);
+    ar(epoch, primary, primary_endpoint, prev_lsn, durable_lsn, records, primary_client);
   }
   bool operator==(const ReplRecords&) const = default;
 };
@@ -213,9 +216,10 @@ struct LinkProgress {
   // A primary: written (in the page cache, maybe not fsynced) up to here,
   // >= durable_lsn; replicad may stream that far. 0 on a standby.
   uint64_t written_lsn = 0;
+  std::string client_endpoint;  // where the writer serves clients
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(durable_lsn, applied_lsn, last_epoch, snapshot_lsn, written_lsn);
+    ar(durable_lsn, applied_lsn, last_epoch, snapshot_lsn, written_lsn, client_endpoint);
   }
   bool operator==(const LinkProgress&) const = default;
 };
