@@ -128,9 +128,16 @@ workload() {
     done
   done
 
-  # Conservation.
-  total=$(balances | awk -F'\t' '{ s += $2; n++ } END { print n ":" s }')
+  # Conservation. A read may still meet the lock of a transaction left in
+  # doubt on a promoted primary until its inquiry (backing off up to 30 s)
+  # resolves it: retry the read, bounded.
+  for _ in $(seq 60); do
+    total=$(balances 2>>"$TMP/balances.err" | awk -F'\t' '{ s += $2; n++ } END { print n ":" s }')
+    [ "${total%%:*}" = "$ACCOUNTS" ] && break
+    sleep 1
+  done
   echo "accounts:total $total, expected $ACCOUNTS:$((ACCOUNTS * OPENING))" >&2
+  tail -3 "$TMP/balances.err" >&2 2>/dev/null || true
   [ "$total" = "$ACCOUNTS:$((ACCOUNTS * OPENING))" ]
   # Every acknowledged transfer is there.
   [ "$(wc -l <"$TMP/committed")" -gt 0 ]
