@@ -28,7 +28,7 @@ function __txpart_args
             continue
         end
         switch $t
-            case --log-level --data --listen --advertise --curve-secret --allow --peer-key --inquire-initial --inquire-max --snapshot-bytes --segment-bytes --ack-timeout --connect --server-key --timeout --retries --prefix --limit --clients --duration --keys --value-size
+            case --log-level --data --listen --advertise --curve-secret --allow --peer-key --inquire-initial --inquire-max --snapshot-bytes --segment-bytes --ack-timeout --connect --server-key --timeout --retries --prefix --limit --min-lsn --clients --duration --keys --value-size
                 set skip 1
             case '-?*'
             case '*'
@@ -86,6 +86,7 @@ complete -c txpart -n '__txpart_verb_is get' -l server-key -r -F -d 'server CURV
 complete -c txpart -n '__txpart_verb_is get' -l curve-secret -r -F -d 'client NAME.secret file'
 complete -c txpart -n '__txpart_verb_is get' -l timeout -x -d 'milliseconds to wait for each reply'
 complete -c txpart -n '__txpart_verb_is get' -l retries -x -d 'resends of an unanswered request'
+complete -c txpart -n '__txpart_verb_is get' -l min-lsn -x -d 'read-your-writes: wait until the member has applied LSN N'
 
 # put
 complete -c txpart -n '__txpart_verb_is put' -l connect -x -d 'server endpoint'
@@ -110,6 +111,7 @@ complete -c txpart -n '__txpart_verb_is scan' -l timeout -x -d 'milliseconds to 
 complete -c txpart -n '__txpart_verb_is scan' -l retries -x -d 'resends of an unanswered request'
 complete -c txpart -n '__txpart_verb_is scan' -l prefix -x -d 'only keys starting with P'
 complete -c txpart -n '__txpart_verb_is scan' -l limit -x -d 'print at most N entries'
+complete -c txpart -n '__txpart_verb_is scan' -l min-lsn -x -d 'read-your-writes: wait until the member has applied LSN N'
 
 # prepared
 complete -c txpart -n '__txpart_verb_is prepared' -l connect -x -d 'server endpoint'

@@ -150,3 +150,43 @@ self_col() {
   [ "$(self_col g.0 role)" = replica ]
   [ "$(self_col g.0 epoch)" = 2 ]
 }
+
+@test "serve refuses a name the vote file cannot hold and an ack level the group cannot meet" {
+  mkdir -p "$TMP/d"
+  run replicad serve --data "$TMP/d" --listen tcp://127.0.0.1:0 --name 'a b' \
+    --peers tcp://127.0.0.1:1
+  [ "$status" -eq 64 ]
+  [[ $output == *"--name: member name 'a b' has a bad byte ' '"* ]]
+  run replicad serve --data "$TMP/d" --listen tcp://127.0.0.1:0 --name a \
+    --peers tcp://127.0.0.1:1,tcp://127.0.0.1:2 --ack flushed:3
+  [ "$status" -eq 64 ]
+  [[ $output == *"--ack flushed:3 needs 3 replicas, but --peers names 2 other members"* ]]
+}
+
+@test "read your writes on a standby: --min-lsn waits for the lsn a put printed" {
+  group_create g 2 --ack local
+  group_start g
+  txpart put --connect "${MEMBER_PEP[g.0]}" k v1 >/dev/null
+  wait_value g.1 k v1
+  # The standby's replicad stops: its writer serves reads but hears nothing.
+  kill -STOP "${MEMBER_RPID[g.1]}"
+  lsn=$(txpart put --connect "${MEMBER_PEP[g.0]}" k v2)
+  [ "$lsn" -gt 0 ]
+  run txpart get --connect "${MEMBER_PEP[g.1]}" k
+  [ "$status" -eq 0 ]
+  [ "$output" = "k	v1" ]  # without a token: whatever the standby has
+  run txpart get --connect "${MEMBER_PEP[g.1]}" --min-lsn "$lsn" --timeout 300 k
+  [ "$status" -eq 75 ]
+  [[ $output == *"behind: applied up to lsn $((lsn - 1)), the read needs lsn $lsn"* ]]
+  run txpart scan --connect "${MEMBER_PEP[g.1]}" --min-lsn "$lsn" --timeout 300
+  [ "$status" -eq 75 ]
+  # The primary has it; the standby once its replicad runs again.
+  run txpart get --connect "${MEMBER_PEP[g.0]}" --min-lsn "$lsn" k
+  [ "$output" = "k	v2" ]
+  kill -CONT "${MEMBER_RPID[g.1]}"
+  run txpart get --connect "${MEMBER_PEP[g.1]}" --min-lsn "$lsn" --timeout 5000 k
+  [ "$status" -eq 0 ]
+  [ "$output" = "k	v2" ]
+  run txpart scan --connect "${MEMBER_PEP[g.1]}" --min-lsn "$lsn"
+  [ "$output" = "k	v2" ]
+}

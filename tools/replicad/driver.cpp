@@ -193,6 +193,12 @@ Result<std::unique_ptr<Driver>> Driver::Open(DriverOptions options) {
   d.endpoint = bound.ok() ? *bound : d.options.listen.endpoint;
   if (d.options.config.endpoint.empty()) d.options.config.endpoint = d.endpoint;
   if (d.options.config.name.empty()) d.options.config.name = d.options.config.endpoint;
+  // Checked now, not when the first vote is recorded (a name the vote file
+  // cannot hold would stop the member then).
+  if (std::string why = repl::CheckMemberName(d.options.config.name); !why.empty()) {
+    return Status::Usage("--name: " + why +
+                         " (the default is the endpoint; give a --name that fits)");
+  }
   d.server = std::make_unique<net::Server>(
       d.router,
       [&d](const wire::Header& h, std::string_view body) { return d.OnRequest(h, body); });

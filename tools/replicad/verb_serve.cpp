@@ -105,6 +105,13 @@ int RunServe(const Tool& tool, const Verb& verb, int argc, char** argv) {
                                               : std::string(grouped ? "flushed:1" : "local"));
   if (!ack.ok()) return p.UsageError("--ack: " + ack.status().message());
   c.ack = *ack;
+  // With --peers the group is known: an ack level that needs more replicas
+  // than there are could never be met, and every write would time out.
+  if (!c.peers.empty() && c.ack.NeedsReplicas() && c.ack.k > c.peers.size()) {
+    return p.UsageError("--ack " + repl::FormatAckLevel(c.ack) + " needs " +
+                        std::to_string(c.ack.k) + " replicas, but --peers names " +
+                        std::to_string(c.peers.size()) + " other members");
+  }
   c.heartbeat_ms = p.Get<uint32_t>("heartbeat");
   c.lease_ms = p.Get<uint32_t>("lease");
   c.election_ms = p.Get<uint32_t>("election-timeout");

@@ -63,4 +63,13 @@ Result<uint64_t> PositiveFlag(const cli::VerbParser& p, const std::string& flag,
   return v;
 }
 
+void AddMinLsnFlag(cli::VerbParser& p) {
+  p.Add()("min-lsn",
+          "read-your-writes: wait (up to --timeout) until the member has applied LSN N, "
+          "as printed by put and del",
+          cxxopts::value<uint64_t>()->default_value("0"), "N");
+}
+
+uint64_t MinLsn(const cli::VerbParser& p) { return p.Get<uint64_t>("min-lsn"); }
+
 }  // namespace txpart

@@ -7,16 +7,19 @@
 // output of get and scan can be fed back to get, put and del.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 #include <zmq.hpp>
 
 #include "shardkit/cli/output.h"
 #include "shardkit/cli/tool.h"
 #include "shardkit/daemon/client.h"
+#include "shardkit/daemon/replica_set.h"
 #include "shardkit/status/status.h"
 #include "shardkit/wire/messages.h"
 
@@ -37,6 +40,25 @@ void PutKeyValue(shardkit::cli::Writer& w, bool json, std::string_view key, std:
 
 // Prints an admin table (daemon::WriteTable) and flushes.
 int PrintTable(const shardkit::cli::Tool& tool, bool json, const shardkit::wire::AdminReply& table);
+
+// --min-lsn N for get and scan: read-your-writes with the lsn that put and
+// del print. The value is in MinLsn(p).
+void AddMinLsnFlag(shardkit::cli::VerbParser& p);
+uint64_t MinLsn(const shardkit::cli::VerbParser& p);
+
+// conn.Call, repeated every 10 ms while the member answers that it has not
+// applied the request's min_lsn yet ("behind"), for at most wait_ms; then
+// that answer (exit 75).
+template <class Request, class Response>
+shardkit::Status CallAtLsn(shardkit::daemon::Conn& conn, const Request& request, Response* response,
+                           int wait_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  while (true) {
+    shardkit::Status s = conn.Call(request, response);
+    if (!shardkit::daemon::IsBehind(s) || std::chrono::steady_clock::now() >= deadline) return s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
 
 // Positive integer flag value; Usage naming the flag otherwise.
 shardkit::Result<uint64_t> PositiveFlag(const shardkit::cli::VerbParser& p, const std::string& flag,

@@ -435,7 +435,7 @@ net::Server::HandlerResult Node::Impl::OnRequest(const wire::Header& header,
     if (msg.status().code() == Code::kUnavailable) return net::Server::Unsupported(header);
     return msg.status();
   }
-  if (RefuseWrite(handle, header.request_id, *msg)) return net::Server::Deferred();
+  if (Refuse(handle, header.request_id, *msg)) return net::Server::Deferred();
   (void)Feed(txn::MessageReceived{handle, header.request_id, std::move(*msg)});
   return net::Server::Deferred();
 }

@@ -105,8 +105,10 @@ struct Node::Impl {
   void SweepPendingWrites();
   void ReplyError(const std::string& handle, uint64_t rid, wire::ErrorCode code,
                   const std::string& reason);
-  // For OnRequest: true when the message was answered here (not primary).
-  bool RefuseWrite(const std::string& handle, uint64_t rid, const txn::Message& msg);
+  // For OnRequest: true when the message was answered here: a write on a
+  // member that is not the primary (NOT_PRIMARY), or a read whose min_lsn
+  // this member has not applied yet (TEMPORARY "behind: ...").
+  bool Refuse(const std::string& handle, uint64_t rid, const txn::Message& msg);
 
   CoreFn core;
   AdminFn admin;

@@ -20,6 +20,7 @@
 #include "node_impl.h"
 #include "shardkit/cli/log.h"
 #include "shardkit/daemon/link.h"
+#include "shardkit/daemon/replica_set.h"
 #include "shardkit/net/connect.h"
 #include "shardkit/net/socket.h"
 #include "shardkit/txn/core.h"
@@ -312,8 +313,28 @@ void Node::Impl::ReplyError(const std::string& handle, uint64_t rid, wire::Error
   (void)server->Reply(std::string_view(handle).substr(1), wire::MsgType::kError, rid, body);
 }
 
-bool Node::Impl::RefuseWrite(const std::string& handle, uint64_t rid, const txn::Message& msg) {
-  if (IsRead(msg)) return false;
+bool Node::Impl::Refuse(const std::string& handle, uint64_t rid, const txn::Message& msg) {
+  if (IsRead(msg)) {
+    // Read-your-writes: a standby has applied what is durable; a primary
+    // what its core was told is durable (the LSNs its replies carry).
+    const uint64_t want = std::visit(
+        [](const auto& m) -> uint64_t {
+          using T = std::decay_t<decltype(m)>;
+          if constexpr (std::is_same_v<T, wire::GetRequest> ||
+                        std::is_same_v<T, wire::ScanRequest>) {
+            return m.min_lsn;
+          } else {
+            return 0;
+          }
+        },
+        msg);
+    const txn::Lsn have = role == Role::kStandby ? durable : fed;
+    if (want <= have) return false;
+    ReplyError(handle, rid, wire::ErrorCode::kTemporary,
+               std::string(kBehindPrefix) + " applied up to lsn " + std::to_string(have) +
+                   ", the read needs lsn " + std::to_string(want));
+    return true;
+  }
   if (role == Role::kPrimary) {
     if (ack.NeedsReplicas()) pending_writes[{handle, rid}] = Clock::now();
     return false;

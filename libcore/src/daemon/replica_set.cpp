@@ -73,6 +73,11 @@ std::string_view PrimaryHint(std::string_view reason) {
   return end == std::string_view::npos ? rest : rest.substr(0, end);
 }
 
+bool IsBehind(const Status& status) {
+  return status.code() == Code::kTemporary &&
+         status.message().find(kBehindPrefix) != std::string::npos;
+}
+
 std::optional<std::string> NotPrimaryReason(const net::Reply& reply) {
   if (reply.header.type != wire::MsgType::kError) return std::nullopt;
   wire::ErrorReply error;

@@ -88,7 +88,8 @@ std::string CheckNextEpoch(const EpochStart* prev, const EpochStart& next) {
   return "";
 }
 
-// The reason `name` is not a member name (empty when it is).
+}  // namespace
+
 std::string CheckMemberName(std::string_view name) {
   if (name.empty()) return "empty member name";
   if (name.size() > kMaxMemberNameBytes) {
@@ -106,6 +107,8 @@ std::string CheckMemberName(std::string_view name) {
   }
   return "";
 }
+
+namespace {
 
 // Walks `text` one '\n'-terminated line at a time, refusing what no line of
 // either file may be: an unterminated last line, a blank line, stray spaces.

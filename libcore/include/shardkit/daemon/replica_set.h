@@ -60,6 +60,12 @@ class ReplicaSet {
 // tcp://10.0.0.2:7100"), or "" when it names none.
 std::string_view PrimaryHint(std::string_view reason);
 
+// A read with a min_lsn (read-your-writes) on a member that has not applied
+// it yet is answered TEMPORARY with a reason starting with this.
+inline constexpr std::string_view kBehindPrefix = "behind:";
+// True for such an answer, as the client sees it (Conn::Call's status).
+bool IsBehind(const Status& status);
+
 // The reason of `reply` when it is an ErrorReply with code kNotPrimary;
 // nullopt for anything else (including an ErrorReply that cannot be
 // decoded, which the caller reports as it always does).

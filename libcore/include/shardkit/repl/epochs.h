@@ -59,6 +59,9 @@ Status ValidateHistory(const History& history);
 // allocate at most a small multiple of the input's size. For every state
 // that SaveDurableState accepts, Parse(Format(state)) == state.
 std::string FormatEpochs(const DurableState& state);
+// The reason `name` is not a member name (1..255 bytes of the characters
+// above), "" when it is one. replicad checks --name with it at start.
+std::string CheckMemberName(std::string_view name);
 std::string FormatVote(const DurableState& state);
 Status ParseEpochs(std::string_view text, DurableState* state);
 Status ParseVote(std::string_view text, DurableState* state);

@@ -293,9 +293,13 @@ struct SubmitResult {
 struct GetRequest {
   static constexpr MsgType kType = MsgType::kGetRequest;
   std::vector<std::string> keys;
+  // Read-your-writes: answer only once this member has applied this LSN
+  // (the lsn of a PUT_REPLY or DEL_REPLY); a member behind it answers
+  // TEMPORARY with a reason starting "behind:". 0: any state.
+  uint64_t min_lsn = 0;
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(keys);
+    ar(keys, min_lsn);
   }
   bool operator==(const GetRequest&) const = default;
 };
@@ -353,9 +357,10 @@ struct ScanRequest {
   std::string prefix;
   std::string start_after;
   uint32_t limit = kMaxScanEntries;
+  uint64_t min_lsn = 0;  // as GetRequest::min_lsn
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(prefix, start_after, limit);
+    ar(prefix, start_after, limit, min_lsn);
   }
   bool operator==(const ScanRequest&) const = default;
 };
