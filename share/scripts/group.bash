@@ -10,6 +10,8 @@
 #   txpart put --connect "$(group_endpoints s0)" k v
 #   member_stop "$(group_primary s0)" KILL
 #   group_wait_primary s0                 # the survivors elect one
+#   member_wait_value s0.1 k v            # bounded waits for tests
+#   member_wait_role s0.0 replica
 #
 # Without --auto-failover, group_start promotes member .0 by hand.
 #
@@ -159,6 +161,32 @@ member_resume() { kill -CONT "${MEMBER_RPID[$1]}" "${MEMBER_PPID[$1]}"; }
 member_role() {
   member_run "$1" "$(cluster_bin replicad)" status --connect "${MEMBER_REP[$1]}" --timeout 500 --retries 0 \
     2>/dev/null | awk -F'\t' '$2 == "self" { print $3 }'
+}
+
+# member_wait_value M KEY WANT [TRIES]: waits (bounded: TRIES x 50 ms,
+# default 200) until `txpart get KEY` on member M prints WANT.
+member_wait_value() {
+  local m=$1 key=$2 want=$3 tries=${4:-200} got i
+  for ((i = 0; i < tries; i++)); do
+    got=$(member_run "$m" "$(cluster_bin txpart)" get --connect "${MEMBER_PEP[$m]}" "$key" \
+      2>/dev/null | cut -f2)
+    [ "$got" = "$want" ] && return 0
+    sleep 0.05
+  done
+  echo "$m: $key is '$got', expected '$want'" >&2
+  return 1
+}
+
+# member_wait_role M ROLE [TRIES]: waits (bounded: TRIES x 100 ms, default
+# 150) until member M's replicad reports ROLE.
+member_wait_role() {
+  local i
+  for ((i = 0; i < ${3:-150}; i++)); do
+    [ "$(member_role "$1")" = "$2" ] && return 0
+    sleep 0.1
+  done
+  echo "$1 is '$(member_role "$1")', expected '$2'" >&2
+  return 1
 }
 
 # member_epoch M: the epoch its replicad is in.

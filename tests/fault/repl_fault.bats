@@ -19,28 +19,6 @@ teardown() {
   common_teardown
 }
 
-# Waits (bounded) until `txpart get` of key $2 on member $1 prints $3.
-wait_value() {
-  local m=$1 key=$2 want=$3 got
-  for _ in $(seq 200); do
-    got=$(txpart get --connect "${MEMBER_PEP[$m]}" "$key" 2>/dev/null | cut -f2)
-    [ "$got" = "$want" ] && return 0
-    sleep 0.05
-  done
-  echo "$m: $key is '$got', expected '$want'" >&2
-  return 1
-}
-
-# Waits (bounded) until member $1's replicad reports role $2.
-wait_role() {
-  for _ in $(seq 100); do
-    [ "$(member_role "$1")" = "$2" ] && return 0
-    sleep 0.1
-  done
-  echo "$1 is '$(member_role "$1")', expected '$2'" >&2
-  return 1
-}
-
 @test "a paused primary is fenced: the others elect a new one and it never accepts a write again" {
   group_create g 3 --auto-failover --heartbeat 50 --lease 500 --election-timeout 300
   group_start g
@@ -52,7 +30,7 @@ wait_role() {
   [ "$new" != "$old" ]
   [ "$(member_epoch "$new")" -gt "$epoch" ]
   # The new primary has every acknowledged write and takes new ones.
-  wait_value "$new" k10 v10
+  member_wait_value "$new" k10 v10
   run txpart put --connect "${MEMBER_PEP[$new]}" --timeout 5000 after v
   [ "$status" -eq 0 ]
   # The old primary wakes up in the old epoch. Whatever it was doing, no
@@ -62,9 +40,9 @@ wait_role() {
     run txpart put --connect "${MEMBER_PEP[$old]}" --timeout 3000 --retries 0 stale "$i"
     [ "$status" -ne 0 ]
   done
-  wait_role "$old" replica
+  member_wait_role "$old" replica
   [ "$(member_epoch "$old")" = "$(member_epoch "$new")" ]
-  wait_value "$old" after v
+  member_wait_value "$old" after v
   # Nobody applied the stale writes.
   for m in g.0 g.1 g.2; do
     run txpart get --connect "${MEMBER_PEP[$m]}" stale
@@ -98,8 +76,8 @@ wait_role() {
   [ "$(group_wait_primary g g.0)" = g.1 ]
   wait "$load_pid"
   [ "$(wc -l <"$TMP/acked")" -eq 400 ]
-  wait_role g.0 replica
-  wait_value g.0 s400 400
+  member_wait_role g.0 replica
+  member_wait_value g.0 s400 400
   # Every write is on both members exactly once, in one log.
   for m in g.0 g.1; do
     run txpart scan --connect "${MEMBER_PEP[$m]}" --prefix s
@@ -114,7 +92,7 @@ wait_role() {
   group_create g 2 --ack local --retain-bytes 65536 --retain-age 3600
   group_start g
   txpart put --connect "${MEMBER_PEP[g.0]}" first 1 >/dev/null
-  wait_value g.1 first 1
+  member_wait_value g.1 first 1
   member_stop g.1
   value=$(head -c 900 /dev/zero | tr '\0' x)
   for i in $(seq 1 600); do txpart put --connect "${MEMBER_PEP[g.0]}" "r$i" "$value" >/dev/null; done
@@ -128,15 +106,15 @@ wait_role() {
   [ "$bytes" -le $((65536 + 3 * 16384)) ]
   ls "$TMP/g.0/snap" | grep -q '\.snap$'
   member_start g.1
-  wait_value g.1 r600 "$value"
-  wait_value g.1 first 1
+  member_wait_value g.1 r600 "$value"
+  member_wait_value g.1 first 1
   grep -q 'full resync' "$TMP/g.0.replicad.log"
   run replicad status --connect "${MEMBER_REP[g.0]}"
   resyncs=$(printf '%s\n' "${lines[@]}" | awk -F'\t' '$2 == "replica" { print $15 }')
   [ "$resyncs" -ge 1 ]
   # And it streams normally afterwards.
   txpart put --connect "${MEMBER_PEP[g.0]}" later 2 >/dev/null
-  wait_value g.1 later 2
+  member_wait_value g.1 later 2
 }
 
 @test "a full resync starts from a snapshot the capped log continues from, once" {
@@ -150,7 +128,7 @@ wait_role() {
   group_create g 2 --ack local --retain-bytes 16384 --retain-age 3600
   group_start g
   txpart put --connect "${MEMBER_PEP[g.0]}" first 1 >/dev/null
-  wait_value g.1 first 1
+  member_wait_value g.1 first 1
   member_stop g.1
   value=$(head -c 900 /dev/zero | tr '\0' y)
   for i in $(seq 1 160); do txpart put --connect "${MEMBER_PEP[g.0]}" "w$i" "$value" >/dev/null; done
@@ -161,8 +139,8 @@ wait_role() {
   [ "$last" -gt 220 ]
   before=$(grep -c 'msg="full resync" replica="g.1"' "$TMP/g.0.replicad.log" || true)
   member_start g.1
-  wait_value g.1 w220 "$value"
-  wait_value g.1 first 1
+  member_wait_value g.1 w220 "$value"
+  member_wait_value g.1 first 1
   grep -q 'full resync waits for a fresh snapshot' "$TMP/g.0.replicad.log"
   after=$(grep -c 'msg="full resync" replica="g.1"' "$TMP/g.0.replicad.log")
   [ $((after - before)) -eq 1 ]

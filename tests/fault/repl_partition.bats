@@ -61,26 +61,6 @@ heal() { ip netns exec "${MEMBER_NS[$1]}" iptables -F; }
 mput() { member_run "$1" "$SHARDKIT_BIN/txpart" put --connect "${MEMBER_PEP[$1]}" "${@:2}"; }
 mget() { member_run "$1" "$SHARDKIT_BIN/txpart" get --connect "${MEMBER_PEP[$1]}" "${@:2}"; }
 
-wait_value() {
-  local m=$1 key=$2 want=$3 got
-  for _ in $(seq 200); do
-    got=$(mget "$m" "$key" 2>/dev/null | cut -f2)
-    [ "$got" = "$want" ] && return 0
-    sleep 0.05
-  done
-  echo "$m: $key is '$got', expected '$want'" >&2
-  return 1
-}
-
-wait_role() {
-  for _ in $(seq 150); do
-    [ "$(member_role "$1")" = "$2" ] && return 0
-    sleep 0.1
-  done
-  echo "$1 is '$(member_role "$1")', expected '$2'" >&2
-  return 1
-}
-
 @test "an isolated primary stops taking writes; the majority elects; healing rejoins it" {
   group_create g 3 --auto-failover --heartbeat 50 --lease 500 --election-timeout 300
   group_start g
@@ -90,7 +70,7 @@ wait_role() {
   drop_in "$old"
   new=$(group_wait_primary g "$old")
   [ "$(member_epoch "$new")" -gt "$epoch" ]
-  wait_value "$new" k10 v10
+  member_wait_value "$new" k10 v10
   run mput "$new" --timeout 5000 fresh 1
   [ "$status" -eq 0 ]
   # Cut off from its replicas, the old primary's lease runs out: writes
@@ -100,9 +80,9 @@ wait_role() {
     [ "$status" -eq 75 ]
   done
   heal "$old"
-  wait_role "$old" replica
+  member_wait_role "$old" replica
   [ "$(member_epoch "$old")" = "$(member_epoch "$new")" ]
-  wait_value "$old" fresh 1
+  member_wait_value "$old" fresh 1
   for m in g.0 g.1 g.2; do
     run mget "$m" stale
     [ "$status" -eq 1 ]
@@ -125,10 +105,10 @@ wait_role() {
   [ "$status" -eq 0 ]
   heal "$old"
   # It learns of the newer epoch, steps down and catches up.
-  wait_role "$old" replica
+  member_wait_role "$old" replica
   [ "$(member_epoch "$old")" = "$(member_epoch "$new")" ]
-  wait_value "$old" after 1
-  wait_value "$old" before 1
+  member_wait_value "$old" after 1
+  member_wait_value "$old" before 1
   run mget "$new" stale
   [ "$status" -eq 1 ]
 }

@@ -15,18 +15,6 @@ setup() {
 }
 teardown() { common_teardown; }
 
-# Waits (bounded) until `txpart get` of key $2 on member $1 prints $3.
-wait_value() {
-  local m=$1 key=$2 want=$3 got
-  for _ in $(seq 100); do
-    got=$(txpart get --connect "${MEMBER_PEP[$m]}" "$key" 2>/dev/null | cut -f2)
-    [ "$got" = "$want" ] && return 0
-    sleep 0.05
-  done
-  echo "$m: $key is '$got', expected '$want'" >&2
-  return 1
-}
-
 # The column named $2 of member $1's own status row.
 self_col() {
   replicad status --connect "${MEMBER_REP[$1]}" --json |
@@ -38,7 +26,7 @@ self_col() {
   group_start g
   [ "$(group_primary g)" = g.0 ]
   for i in $(seq 1 20); do txpart put --connect "${MEMBER_PEP[g.0]}" "k$i" "v$i" >/dev/null; done
-  wait_value g.1 k20 v20
+  member_wait_value g.1 k20 v20
   run txpart get --connect "${MEMBER_PEP[g.1]}" k1 k7
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = "k1	v1" ]
@@ -49,7 +37,7 @@ self_col() {
   # The refusal names the primary's client endpoint, so a client given the
   # whole list goes straight there.
   [[ $output == *"primary ${MEMBER_PEP[g.0]}"* ]]
-  wait_value g.1 k1 v1
+  member_wait_value g.1 k1 v1
   # Status: the primary lists the replica with every position caught up.
   run replicad status --connect "${MEMBER_REP[g.0]}"
   [ "$status" -eq 0 ]
@@ -80,8 +68,8 @@ self_col() {
   member_start g.1
   run txpart put --connect "${MEMBER_PEP[g.0]}" --timeout 5000 after 1
   [ "$status" -eq 0 ]
-  wait_value g.1 during 1
-  wait_value g.1 after 1
+  member_wait_value g.1 during 1
+  member_wait_value g.1 after 1
 }
 
 @test "kill -9 the primary under load, promote the replica: no acked write is lost" {
@@ -120,7 +108,7 @@ self_col() {
   group_create g 2
   group_start g
   txpart put --connect "${MEMBER_PEP[g.0]}" common 1 >/dev/null
-  wait_value g.1 common 1
+  member_wait_value g.1 common 1
   # The replica goes away; the primary writes a record nobody acks.
   member_stop g.1 KILL
   run txpart put --connect "${MEMBER_PEP[g.0]}" --timeout 2000 --retries 0 divergent x
@@ -141,7 +129,7 @@ self_col() {
   member_start g.0
   run txpart put --connect "${MEMBER_PEP[g.1]}" --timeout 5000 fresh 2
   [ "$status" -eq 0 ]
-  wait_value g.0 fresh 2
+  member_wait_value g.0 fresh 2
   # The record the old primary wrote alone is gone, never applied.
   run txpart get --connect "${MEMBER_PEP[g.0]}" divergent common
   [ "$status" -eq 1 ]
@@ -167,7 +155,7 @@ self_col() {
   group_create g 2 --ack local
   group_start g
   txpart put --connect "${MEMBER_PEP[g.0]}" k v1 >/dev/null
-  wait_value g.1 k v1
+  member_wait_value g.1 k v1
   # The standby's replicad stops: its writer serves reads but hears nothing.
   kill -STOP "${MEMBER_RPID[g.1]}"
   lsn=$(txpart put --connect "${MEMBER_PEP[g.0]}" k v2)
