@@ -8,6 +8,8 @@
 #include <fstream>
 #include <string>
 
+#include "../temp_dir.h"
+
 using shardkit::Code;
 using shardkit::Status;
 using namespace shardkit::net;
@@ -15,23 +17,7 @@ using namespace shardkit::net;
 namespace {
 
 // A private temporary directory, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "sk-curve-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testutil::TempDir;
 
 void WriteText(const std::string& path, const std::string& text, mode_t mode = 0644) {
   std::ofstream(path) << text;

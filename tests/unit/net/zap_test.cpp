@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "../temp_dir.h"
 #include "shardkit/net/client.h"
 #include "shardkit/net/curve.h"
 #include "shardkit/net/listen.h"
@@ -26,22 +27,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "sk-zap-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using testutil::TempDir;
 
 // Runs a Server on `socket` in its own thread until destroyed.
 class ServerThread {

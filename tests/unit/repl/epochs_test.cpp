@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "../temp_dir.h"
+
 using shardkit::Code;
 using shardkit::Status;
 using shardkit::wire::EpochStart;
@@ -23,24 +25,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // A fresh directory under $TMPDIR, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "repl-epochs-test-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testutil::TempDir;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

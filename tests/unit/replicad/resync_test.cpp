@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "../temp_dir.h"
 #include "shardkit/wal/data_dir.h"
 #include "shardkit/wal/snapshot.h"
 
@@ -19,22 +20,7 @@ using replicad::ResyncSender;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "resync-test-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testutil::TempDir;
 
 void Snapshot(const wal::DataDir& dir, uint64_t lsn, size_t entries) {
   REQUIRE(wal::WriteSnapshot(dir, lsn, [&](wal::SnapshotWriter& w) {

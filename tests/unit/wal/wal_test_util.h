@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "../temp_dir.h"
 #include "shardkit/wal/data_dir.h"
 #include "shardkit/wal/log.h"
 
@@ -26,25 +27,7 @@ using namespace shardkit;
 using namespace shardkit::wal;
 
 // A fresh directory under $TMPDIR, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "wal-test-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string data() const { return path_ + "/data"; }
-
- private:
-  std::string path_;
-};
+using testutil::TempDir;
 
 // The payload the tests write for `lsn`: 0..1499 bytes, content from the LSN,
 // so recovery can check every byte of every record it gets back.
