@@ -240,9 +240,9 @@ void Driver::Impl::Feed(repl::Event event) {
   // A replica learns its primary's client endpoint after its role: the
   // writer's NOT_PRIMARY answers name it, so tell it again when it changes.
   if (last_role && last_role->role == static_cast<uint8_t>(wire::LinkRoleKind::kReplica)) {
-    std::string hint = member->primary_client();
+    const std::string& hint = member->primary_client();
     if (hint != last_role->primary_hint) {
-      last_role->primary_hint = std::move(hint);
+      last_role->primary_hint = hint;
       SendToWriter(*last_role);
     }
   }

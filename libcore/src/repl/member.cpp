@@ -163,10 +163,11 @@ Status Member::Handle(const Event& event, uint64_t now_ms, std::vector<Action>* 
 }
 
 MemberStatus Member::Report(uint64_t now_ms) const { return impl_->Report(now_ms); }
-std::string Member::primary_client() const {
+const std::string& Member::primary_client() const {
+  static const std::string kNone;
   const Impl& m = *impl_;
   if (m.role != Role::kReplica || m.primary_name.empty() || m.primary_client_of != m.primary_name) {
-    return "";
+    return kNone;
   }
   return m.primary_client;
 }

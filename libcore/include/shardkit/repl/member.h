@@ -403,7 +403,7 @@ class Member {
   // A replica: the client endpoint of the primary it follows, as that
   // primary announced it; "" when unknown or not a replica. For LinkRole's
   // primary_hint (driver contract 4).
-  std::string primary_client() const;
+  const std::string& primary_client() const;
   Role role() const;
   uint64_t epoch() const;
 
