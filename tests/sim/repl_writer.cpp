@@ -116,7 +116,7 @@ void World::WriterAppend(int h, const wire::LinkAppend& a) {
     checker_.OnFollowerRecord(h, rec, "appended", now_);
     w.log.push_back(std::move(rec));
   }
-  RequestSync(h);
+  if (!a.records.empty()) RequestSync(h);
 }
 
 void World::WriterRebuild(int h, const wire::LinkTruncate* cut, InstallMsg* install) {

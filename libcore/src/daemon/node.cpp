@@ -319,6 +319,7 @@ Status Node::Impl::SendMessage(const txn::Send& send) {
     if (!pending_writes.empty()) pending_writes.erase({send.to, send.request_id});
     std::string body;
     std::visit([&](const auto& m) { wire::EncodeBodyTo(m, &body); }, send.msg);
+    if (!write_levels.empty() && HoldReply(send, body)) return Status::Ok();
     SK_RETURN_IF_ERROR(
         server->Reply(std::string_view(send.to).substr(1), type, send.request_id, body));
   } else {

@@ -89,6 +89,25 @@ struct Node::Impl {
   std::map<std::pair<std::string, uint64_t>, Clock::time_point> pending_writes;
   std::string primary_hint;
   txn::Lsn progress_written = 0;  // the written_lsn of the last LINK_PROGRESS
+  // Writes whose client asked for an ack level the group's does not cover
+  // (PutRequest::ack): the level, until the core answers; then the answer
+  // waits in `held` until that level is met too, or ack_timeout passes.
+  std::map<std::pair<std::string, uint64_t>, repl::AckLevel> write_levels;
+  struct HeldReply {
+    std::string handle;
+    uint64_t rid = 0;
+    wire::MsgType type{};
+    std::string body;
+    txn::Lsn lsn = 0;
+    repl::AckLevel level;
+    Clock::time_point since;
+  };
+  std::vector<HeldReply> held;
+  // A standby's freshness: (the primary's durable LSN, when replicad
+  // relayed it), oldest first, until applied; in_sync_at is the time of
+  // the newest one applied (GetRequest::max_staleness_ms).
+  std::deque<std::pair<txn::Lsn, Clock::time_point>> primary_marks;
+  std::optional<Clock::time_point> in_sync_at;
 
   Status OpenLog();
   txn::Recovered TakeRecovered();
@@ -102,6 +121,10 @@ struct Node::Impl {
   void OnDurableReport(txn::Lsn lsn);  // a standby's OnDurable
   Status Rebuild(const std::function<Status()>& offline);
   void Gate();
+  txn::Lsn AckedFor(const repl::AckLevel& level) const;
+  // SendMessage for a reply: true when it was held for its write's level.
+  bool HoldReply(const txn::Send& send, const std::string& body);
+  void ReleaseHeld();
   void SweepPendingWrites();
   void ReplyError(const std::string& handle, uint64_t rid, wire::ErrorCode code,
                   const std::string& reason);

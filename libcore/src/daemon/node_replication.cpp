@@ -31,10 +31,36 @@ namespace shardkit::daemon {
 
 namespace {
 
-bool IsRead(const txn::Message& msg) {
-  return std::holds_alternative<wire::GetRequest>(msg) ||
-         std::holds_alternative<wire::ScanRequest>(msg);
+// A read's freshness bounds: (min_lsn, max_staleness_ms), or nullopt for a
+// message that is not a read.
+std::optional<std::pair<uint64_t, uint64_t>> ReadBounds(const txn::Message& msg) {
+  if (const auto* g = std::get_if<wire::GetRequest>(&msg)) {
+    return std::pair{g->min_lsn, g->max_staleness_ms};
+  }
+  if (const auto* r = std::get_if<wire::ScanRequest>(&msg)) {
+    return std::pair{r->min_lsn, r->max_staleness_ms};
+  }
+  return std::nullopt;
 }
+
+// The ack level a write asked for ("" for none, or not a write).
+const std::string& WriteAck(const txn::Message& msg) {
+  static const std::string kNone;
+  if (const auto* p = std::get_if<wire::PutRequest>(&msg)) return p->ack;
+  if (const auto* d = std::get_if<wire::DelRequest>(&msg)) return d->ack;
+  return kNone;
+}
+
+// The LSN a write's reply reports (0: not a write's success).
+txn::Lsn ReplyLsn(const txn::Message& msg) {
+  if (const auto* p = std::get_if<wire::PutReply>(&msg)) return p->lsn;
+  if (const auto* d = std::get_if<wire::DelReply>(&msg)) return d->lsn;
+  return 0;
+}
+
+// A standby keeps at most this many unapplied freshness marks; beyond, the
+// oldest go (its staleness then reads higher than it is, never lower).
+constexpr size_t kMaxPrimaryMarks = 4096;
 
 const char* RoleText(Node::Impl::Role r) {
   switch (r) {
@@ -61,6 +87,7 @@ void SendLink(zmq::socket_t& link, const T& msg) {
 
 std::string Node::role() const { return RoleText(impl_->role); }
 uint64_t Node::epoch() const { return impl_->epoch; }
+std::string Node::ack_level() const { return repl::FormatAckLevel(impl_->ack); }
 
 Status Node::Impl::OpenLink() {
   net::ConnectOptions co;
@@ -222,26 +249,61 @@ void Node::Impl::OnAcked(const wire::LinkAcked& a) {
   Gate();
 }
 
+txn::Lsn Node::Impl::AckedFor(const repl::AckLevel& level) const {
+  return repl::AckedLsn(level, durable, acked.received, acked.flushed, acked.applied);
+}
+
 // LogDurable for the core: the local durable LSN, capped at what the ack
 // level confirms.
 void Node::Impl::Gate() {
   if (role == Role::kStandby || !running) return;
+  if (!held.empty()) ReleaseHeld();
   txn::Lsn lsn = durable;
-  if (ack.NeedsReplicas()) {
-    lsn = std::min<txn::Lsn>(
-        lsn, repl::AckedLsn(ack, durable, acked.received, acked.flushed, acked.applied));
-  }
+  if (ack.NeedsReplicas()) lsn = std::min<txn::Lsn>(lsn, AckedFor(ack));
   if (lsn <= fed) return;
   fed = lsn;
   fed_advanced = Clock::now();
   (void)Feed(txn::LogDurable{lsn});
 }
 
+bool Node::Impl::HoldReply(const txn::Send& send, const std::string& body) {
+  auto it = write_levels.find({send.to, send.request_id});
+  if (it == write_levels.end()) return false;
+  const repl::AckLevel level = it->second;
+  write_levels.erase(it);
+  const txn::Lsn lsn = ReplyLsn(send.msg);
+  if (lsn == 0 || AckedFor(level) >= lsn) return false;
+  held.push_back(
+      HeldReply{send.to, send.request_id, txn::TypeOf(send.msg), body, lsn, level, Clock::now()});
+  return true;
+}
+
+void Node::Impl::ReleaseHeld() {
+  std::erase_if(held, [this](const HeldReply& h) {
+    if (AckedFor(h.level) < h.lsn) return false;
+    (void)server->Reply(std::string_view(h.handle).substr(1), h.type, h.rid, h.body);
+    return true;
+  });
+}
+
 void Node::Impl::OnAppend(const wire::LinkAppend& a) {
   if (role != Role::kStandby) {
-    cli::LogWarn("append refused: not a standby", {{"records", std::to_string(a.records.size())}});
+    if (!a.records.empty()) {
+      cli::LogWarn("append refused: not a standby",
+                   {{"records", std::to_string(a.records.size())}});
+    }
     return;
   }
+  if (a.primary_durable_lsn > 0) {
+    const auto now = Clock::now();
+    if (a.primary_durable_lsn <= durable) {
+      in_sync_at = now;
+    } else {
+      if (primary_marks.size() >= kMaxPrimaryMarks) primary_marks.pop_front();
+      primary_marks.emplace_back(a.primary_durable_lsn, now);
+    }
+  }
+  if (a.records.empty()) return;
   for (const wire::ReplRecord& r : a.records) {
     if (r.lsn <= log->last_lsn()) continue;  // a resend of what we have
     Status s = log->AppendRecord(r.type, r.epoch, r.lsn, r.payload);
@@ -259,6 +321,10 @@ void Node::Impl::OnAppend(const wire::LinkAppend& a) {
 // From OnDurable: the standby half.
 void Node::Impl::OnDurableReport(txn::Lsn lsn) {
   if (lsn > durable) durable = lsn;
+  while (!primary_marks.empty() && primary_marks.front().first <= durable) {
+    in_sync_at = primary_marks.front().second;
+    primary_marks.pop_front();
+  }
   txn::Replicated batch;
   while (!standby_pending.empty() && standby_pending.front().lsn <= durable) {
     batch.records.push_back(std::move(standby_pending.front()));
@@ -284,6 +350,15 @@ Status Node::Impl::Rebuild(const std::function<Status()>& offline) {
         "stepped down" + (primary_hint.empty() ? std::string() : "; primary " + primary_hint));
   }
   pending_writes.clear();
+  for (const HeldReply& h : held) {
+    ReplyError(h.handle, h.rid, wire::ErrorCode::kNotPrimary,
+               "stepped down before ack level " + repl::FormatAckLevel(h.level) +
+                   " was met; durable on this member" +
+                   (primary_hint.empty() ? std::string() : "; primary " + primary_hint));
+  }
+  held.clear();
+  write_levels.clear();
+  primary_marks.clear();
   for (const auto& [id, loop_id] : timers) loop.CancelTimer(loop_id);
   timers.clear();
   forced.clear();
@@ -314,42 +389,64 @@ void Node::Impl::ReplyError(const std::string& handle, uint64_t rid, wire::Error
 }
 
 bool Node::Impl::Refuse(const std::string& handle, uint64_t rid, const txn::Message& msg) {
-  if (IsRead(msg)) {
+  if (auto bounds = ReadBounds(msg)) {
     // Read-your-writes: a standby has applied what is durable; a primary
     // what its core was told is durable (the LSNs its replies carry).
-    const uint64_t want = std::visit(
-        [](const auto& m) -> uint64_t {
-          using T = std::decay_t<decltype(m)>;
-          if constexpr (std::is_same_v<T, wire::GetRequest> ||
-                        std::is_same_v<T, wire::ScanRequest>) {
-            return m.min_lsn;
-          } else {
-            return 0;
-          }
-        },
-        msg);
+    const auto [want, max_stale_ms] = *bounds;
     const txn::Lsn have = role == Role::kStandby ? durable : fed;
-    if (want <= have) return false;
+    if (want > have) {
+      ReplyError(handle, rid, wire::ErrorCode::kTemporary,
+                 std::string(kBehindPrefix) + " applied up to lsn " + std::to_string(have) +
+                     ", the read needs lsn " + std::to_string(want));
+      return true;
+    }
+    // Bounded staleness: only a standby can be stale.
+    if (max_stale_ms == 0 || role != Role::kStandby) return false;
+    const auto age =
+        in_sync_at
+            ? std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - *in_sync_at)
+                  .count()
+            : -1;
+    if (age >= 0 && uint64_t(age) <= max_stale_ms) return false;
     ReplyError(handle, rid, wire::ErrorCode::kTemporary,
-               std::string(kBehindPrefix) + " applied up to lsn " + std::to_string(have) +
-                   ", the read needs lsn " + std::to_string(want));
+               std::string(kBehindPrefix) +
+                   (age < 0 ? std::string(" not in sync with a primary since start")
+                            : " last in sync with the primary " + std::to_string(age) + " ms ago") +
+                   ", the read allows " + std::to_string(max_stale_ms) + " ms");
     return true;
   }
-  if (role == Role::kPrimary) {
-    if (ack.NeedsReplicas()) pending_writes[{handle, rid}] = Clock::now();
-    return false;
+  if (role != Role::kPrimary) {
+    std::string reason = role == Role::kPaused ? "writes are paused" : "this is a standby";
+    if (!primary_hint.empty()) reason += "; primary " + primary_hint;
+    ReplyError(handle, rid, wire::ErrorCode::kNotPrimary, reason);
+    return true;
   }
-  std::string reason = role == Role::kPaused ? "writes are paused" : "this is a standby";
-  if (!primary_hint.empty()) reason += "; primary " + primary_hint;
-  ReplyError(handle, rid, wire::ErrorCode::kNotPrimary, reason);
-  return true;
+  if (const std::string& asked = WriteAck(msg); !asked.empty()) {
+    auto level = repl::ParseAckLevel(asked);
+    if (!level.ok()) {
+      ReplyError(handle, rid, wire::ErrorCode::kBadRequest, level.status().message());
+      return true;
+    }
+    // Held after the core's answer only when the group's level does not
+    // already cover it.
+    if (level->NeedsReplicas() && !ack.AtLeast(*level)) write_levels[{handle, rid}] = *level;
+  }
+  if (ack.NeedsReplicas()) pending_writes[{handle, rid}] = Clock::now();
+  return false;
 }
 
 // Every tick: a write whose reply waited ack_timeout while replication
 // stalled gets the distinct "not replicated" answer.
 void Node::Impl::SweepPendingWrites() {
-  if (pending_writes.empty()) return;
   const auto now = Clock::now();
+  std::erase_if(held, [&](const HeldReply& h) {
+    if (now - h.since < options.ack_timeout) return false;
+    ReplyError(h.handle, h.rid, wire::ErrorCode::kNotReplicated,
+               "ack level " + repl::FormatAckLevel(h.level) + " not met within " +
+                   std::to_string(options.ack_timeout.count()) + " ms");
+    return true;
+  });
+  if (pending_writes.empty()) return;
   const bool stalled = fed < durable && now - fed_advanced >= options.ack_timeout;
   if (!stalled) return;
   for (auto it = pending_writes.begin(); it != pending_writes.end();) {

@@ -16,7 +16,9 @@
 //        kSnapshot until SnapshotInstalled (asked for with InstallSnapshot).
 //   replica --RECORDS (epoch == current, prev_lsn == last)--> replica
 //        (OnRecords): a history line for a new epoch PERSISTED before the
-//        LinkAppend that carries its first record, then ACK.
+//        LinkAppend that carries its first record, then ACK. Every RECORDS
+//        (a heartbeat too) gives the writer a LinkAppend with the primary's
+//        durable LSN: how fresh a standby is.
 //   replica --RECORDS, gap--> HELLO again. --higher epoch--> adopt it,
 //        follow primary_endpoint, HELLO.
 //   replica --no primary heard for the jittered election timeout-->

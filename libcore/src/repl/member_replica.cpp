@@ -337,8 +337,9 @@ void Member::Impl::OnRecords(const wire::ReplRecords& r) {
     if (changed) Persist();  // before the writer holds a record of the epoch
     last_lsn = fresh.back().lsn;
     last_epoch = fresh.back().epoch;
-    TellWriter(wire::LinkAppend{std::move(fresh)});
   }
+  // Also for a heartbeat: the standby's freshness (LinkAppend).
+  TellWriter(wire::LinkAppend{std::move(fresh), r.durable_lsn});
   SendAck();
 }
 

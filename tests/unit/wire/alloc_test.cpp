@@ -255,14 +255,15 @@ TEST_CASE("replication bodies claiming 2^60 records or payload bytes are rejecte
     CHECK(largest < kSmall);
   }
   SECTION("LinkAppend::records") {
+    // records is followed by primary_durable_lsn (8 bytes).
     const std::string body = EncodeBody(LinkAppend{});
-    const Status s = TrackedDecode<LinkAppend>(WithLastCount(body, kHuge, tail), &largest);
+    const Status s = TrackedDecode<LinkAppend>(WithLastCount(body, kHuge, tail, 8), &largest);
     CHECK(s.message() == "LINK_APPEND body: " + Claim(1, 64));
     CHECK(largest < kSmall);
   }
   SECTION("ReplRecord::payload inside LINK_APPEND") {
     const std::string body = EncodeBody(LinkAppend{{{1, 3, 203, ""}}});
-    const Status s = TrackedDecode<LinkAppend>(WithLastCount(body, kHuge, "abc"), &largest);
+    const Status s = TrackedDecode<LinkAppend>(WithLastCount(body, kHuge, "abc", 8), &largest);
     CHECK(s.message() == "LINK_APPEND body: " + Claim(26, 3));
     CHECK(largest < kSmall);
   }
@@ -313,7 +314,7 @@ TEST_CASE("a record or epoch count that fits the bytes but not the element size 
   // 64 bytes hold at most 2 records (25 bytes each) or 4 epoch starts (16).
   std::string body = EncodeBody(LinkAppend{});
   LinkAppend append;
-  CHECK(DecodeBody(WithLastCount(body, 3, std::string(64, '\0')), &append).message() ==
+  CHECK(DecodeBody(WithLastCount(body, 3, std::string(64, '\0'), 8), &append).message() ==
         "LINK_APPEND body: length prefix at offset 1 claims 3 elements of at least 25 bytes but "
         "only 64 bytes remain");
   body = EncodeBody(ReplStart{});

@@ -134,13 +134,14 @@ TEST_CASE("a replication bool other than 0 or 1 is rejected", "[wire][repl]") {
 }
 
 TEST_CASE("a record's payload longer than the frame is rejected", "[wire][repl]") {
-  // One LINK_APPEND record whose payload claims 100 bytes but carries 3.
+  // One LINK_APPEND record whose payload claims 100 bytes but carries 3
+  // (and the 8 bytes of primary_durable_lsn after it).
   std::string body = EncodeBody(LinkAppend{{{1, 2, 3, "abc"}}});
   const size_t payload_len_at = 1 + 8 + 1 + 8 + 8;  // endianness, count, type, epoch, lsn
   body[payload_len_at] = 100;
   LinkAppend out;
   CHECK(DecodeBody(body, &out).message() ==
-        "LINK_APPEND body: length prefix at offset 26 claims 100 elements but only 3 bytes "
+        "LINK_APPEND body: length prefix at offset 26 claims 100 elements but only 11 bytes "
         "remain");
 }
 

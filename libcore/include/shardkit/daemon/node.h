@@ -178,6 +178,8 @@ class Node {
   // "primary", "standby" or "paused", and the epoch records are stamped with.
   std::string role() const;
   uint64_t epoch() const;
+  // The group's ack level, as replicad last set it ("local" without one).
+  std::string ack_level() const;
 
   struct Impl;
 

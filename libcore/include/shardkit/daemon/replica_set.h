@@ -61,7 +61,8 @@ class ReplicaSet {
 std::string_view PrimaryHint(std::string_view reason);
 
 // A read with a min_lsn (read-your-writes) on a member that has not applied
-// it yet is answered TEMPORARY with a reason starting with this.
+// it yet, or with a max_staleness_ms on a standby staler than that, is
+// answered TEMPORARY with a reason starting with this.
 inline constexpr std::string_view kBehindPrefix = "behind:";
 // True for such an answer, as the client sees it (Conn::Call's status).
 bool IsBehind(const Status& status);

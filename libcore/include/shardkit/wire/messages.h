@@ -297,9 +297,14 @@ struct GetRequest {
   // (the lsn of a PUT_REPLY or DEL_REPLY); a member behind it answers
   // TEMPORARY with a reason starting "behind:". 0: any state.
   uint64_t min_lsn = 0;
+  // Bounded staleness: a standby answers only if it was in sync with the
+  // primary at most this many milliseconds ago (it has applied everything
+  // the primary had made durable by then), else TEMPORARY "behind:". A
+  // primary is never stale. 0: any staleness.
+  uint64_t max_staleness_ms = 0;
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(keys, min_lsn);
+    ar(keys, min_lsn, max_staleness_ms);
   }
   bool operator==(const GetRequest&) const = default;
 };
@@ -312,13 +317,17 @@ struct GetReply {
   }
   bool operator==(const GetReply&) const = default;
 };
+// `ack` asks for an ack level (repl/ack_level.h) on top of the group's:
+// the reply waits until both are met, or the client gets NOT_REPLICATED.
+// "": the group's level alone.
 struct PutRequest {
   static constexpr MsgType kType = MsgType::kPutRequest;
   std::string key;
   std::string value;
+  std::string ack = {};
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(key, value);
+    ar(key, value, ack);
   }
   bool operator==(const PutRequest&) const = default;
 };
@@ -334,9 +343,10 @@ struct PutReply {
 struct DelRequest {
   static constexpr MsgType kType = MsgType::kDelRequest;
   std::string key;
+  std::string ack = {};  // as PutRequest::ack
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(key);
+    ar(key, ack);
   }
   bool operator==(const DelRequest&) const = default;
 };
@@ -357,10 +367,11 @@ struct ScanRequest {
   std::string prefix;
   std::string start_after;
   uint32_t limit = kMaxScanEntries;
-  uint64_t min_lsn = 0;  // as GetRequest::min_lsn
+  uint64_t min_lsn = 0;           // as GetRequest::min_lsn
+  uint64_t max_staleness_ms = 0;  // as GetRequest::max_staleness_ms
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(prefix, start_after, limit, min_lsn);
+    ar(prefix, start_after, limit, min_lsn, max_staleness_ms);
   }
   bool operator==(const ScanRequest&) const = default;
 };

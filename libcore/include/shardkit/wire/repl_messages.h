@@ -262,12 +262,17 @@ struct LinkAcked {
   bool operator==(const LinkAcked&) const = default;
 };
 
+// Records for a standby, and the primary's durable LSN as of the RECORDS
+// they came in (a heartbeat brings an append without records): once the
+// standby has applied that LSN it is as fresh as the primary was then
+// (GetRequest::max_staleness_ms).
 struct LinkAppend {
   static constexpr MsgType kType = MsgType::kLinkAppend;
   std::vector<ReplRecord> records;  // dense, starting at the writer's last LSN + 1
+  uint64_t primary_durable_lsn = 0;
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(records);
+    ar(records, primary_durable_lsn);
   }
   bool operator==(const LinkAppend&) const = default;
 };
