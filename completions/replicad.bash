@@ -23,10 +23,10 @@ _replicad_dirs() {
 }
 
 _replicad() {
-    local verbs='serve status promote demote switchover'
+    local verbs='serve status promote demote switchover bench'
     local common='-h --help --json --log-level'
     # Flags that take a value, as the next word or after '='.
-    local valued=' --log-level --data --listen --name --advertise --follow --peers --ack --heartbeat --lease --election-timeout --switchover-timeout --resync-interval --retain-bytes --retain-age --curve-secret --allow --peer-key --connect --server-key --timeout --retries --to '
+    local valued=' --log-level --data --listen --name --advertise --follow --peers --ack --heartbeat --lease --election-timeout --switchover-timeout --resync-interval --retain-bytes --retain-age --curve-secret --allow --peer-key --connect --server-key --timeout --retries --to --levels --clients --duration --keys --value-size '
 
     # With '=' in COMP_WORDBREAKS, bash splits "--flag=value" into three
     # words; join them again so that words[] holds what replicad will see.
@@ -89,6 +89,7 @@ _replicad() {
         promote) flags='--connect --server-key --curve-secret --timeout --retries --accept-data-loss' ;;
         demote) flags='--connect --server-key --curve-secret --timeout --retries' ;;
         switchover) flags='--connect --server-key --curve-secret --timeout --retries --to' ;;
+        bench) flags='--connect --server-key --curve-secret --timeout --retries --levels --clients --duration --keys --value-size' ;;
         *) return 0 ;;
     esac
     if [[ $cur == -?* ]]; then

@@ -26,6 +26,7 @@ complete -c replicad -n __replicad_needs_verb -a status -d "print role, epoch an
 complete -c replicad -n __replicad_needs_verb -a promote -d 'make this replica the primary, in a new epoch'
 complete -c replicad -n __replicad_needs_verb -a demote -d 'make this primary a replica'
 complete -c replicad -n __replicad_needs_verb -a switchover -d 'hand the primary role to a caught-up replica'
+complete -c replicad -n __replicad_needs_verb -a bench -d 'measure put throughput and latency at each ack level'
 
 # Flags of every verb.
 complete -c replicad -n 'not __replicad_needs_verb' -s h -l help -d 'show help'
@@ -82,3 +83,15 @@ complete -c replicad -n '__replicad_verb_is switchover' -l curve-secret -r -F -d
 complete -c replicad -n '__replicad_verb_is switchover' -l timeout -x -d 'milliseconds to wait for each reply'
 complete -c replicad -n '__replicad_verb_is switchover' -l retries -x -d 'resends of an unanswered request'
 complete -c replicad -n '__replicad_verb_is switchover' -l to -x -d 'member name of the replica to hand over to'
+
+# bench
+complete -c replicad -n '__replicad_verb_is bench' -l connect -x -d "client endpoint of the primary's writer"
+complete -c replicad -n '__replicad_verb_is bench' -l server-key -r -F -d 'server CURVE public key: Z85 or a .key file'
+complete -c replicad -n '__replicad_verb_is bench' -l curve-secret -r -F -d 'client NAME.secret file'
+complete -c replicad -n '__replicad_verb_is bench' -l timeout -x -d 'milliseconds to wait for each reply'
+complete -c replicad -n '__replicad_verb_is bench' -l retries -x -d 'resends of an unanswered request'
+complete -c replicad -n '__replicad_verb_is bench' -l levels -x -d 'comma-separated ack levels to measure'
+complete -c replicad -n '__replicad_verb_is bench' -l clients -x -d 'concurrent clients, one put in flight each'
+complete -c replicad -n '__replicad_verb_is bench' -l duration -x -d 'seconds per level'
+complete -c replicad -n '__replicad_verb_is bench' -l keys -x -d 'distinct keys'
+complete -c replicad -n '__replicad_verb_is bench' -l value-size -x -d 'bytes per value'

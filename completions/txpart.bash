@@ -26,7 +26,7 @@ _txpart() {
     local verbs='serve get put del scan prepared resolve status bench failpoints'
     local common='-h --help --json --log-level'
     # Flags that take a value, as the next word or after '='.
-    local valued=' --log-level --data --listen --advertise --curve-secret --allow --peer-key --inquire-initial --inquire-max --snapshot-bytes --segment-bytes --ack-timeout --connect --server-key --timeout --retries --prefix --limit --min-lsn --clients --duration --keys --value-size '
+    local valued=' --log-level --data --listen --advertise --curve-secret --allow --peer-key --inquire-initial --inquire-max --snapshot-bytes --segment-bytes --ack-timeout --connect --server-key --timeout --retries --prefix --limit --min-lsn --max-staleness --ack --clients --duration --keys --value-size '
 
     # With '=' in COMP_WORDBREAKS, bash splits "--flag=value" into three
     # words; join them again so that words[] holds what txpart will see.
@@ -69,6 +69,7 @@ _txpart() {
     if [[ -n $flag ]]; then
         case $flag in
             --log-level) _txpart_words 'error warn info debug' "$value" ;;
+            --ack) _txpart_words 'none local received:1 flushed:1 applied:1' "$value" ;;
             --data) _txpart_dirs "$value" ;;
             --curve-secret | --server-key | --peer-key | --allow)
                 _txpart_files "$value"
@@ -84,14 +85,14 @@ _txpart() {
     local flags
     case $verb in
         serve) flags='--data --listen --advertise --curve-secret --allow --insecure --peer-key --inquire-initial --inquire-max --snapshot-bytes --segment-bytes --standby --ack-timeout' ;;
-        get) flags='--connect --server-key --curve-secret --timeout --retries --min-lsn' ;;
-        put) flags='--connect --server-key --curve-secret --timeout --retries' ;;
-        del) flags='--connect --server-key --curve-secret --timeout --retries' ;;
-        scan) flags='--connect --server-key --curve-secret --timeout --retries --prefix --limit --min-lsn' ;;
+        get) flags='--connect --server-key --curve-secret --timeout --retries --min-lsn --max-staleness' ;;
+        put) flags='--connect --server-key --curve-secret --timeout --retries --ack' ;;
+        del) flags='--connect --server-key --curve-secret --timeout --retries --ack' ;;
+        scan) flags='--connect --server-key --curve-secret --timeout --retries --prefix --limit --min-lsn --max-staleness' ;;
         prepared) flags='--connect --server-key --curve-secret --timeout --retries' ;;
         resolve) flags='--connect --server-key --curve-secret --timeout --retries --commit --abort' ;;
         status) flags='--connect --server-key --curve-secret --timeout --retries --locks --heuristics' ;;
-        bench) flags='--connect --server-key --curve-secret --timeout --retries --clients --duration --keys --value-size' ;;
+        bench) flags='--connect --server-key --curve-secret --timeout --retries --clients --duration --keys --value-size --ack' ;;
         failpoints) flags='' ;;
         *) return 0 ;;
     esac

@@ -28,7 +28,7 @@ function __txpart_args
             continue
         end
         switch $t
-            case --log-level --data --listen --advertise --curve-secret --allow --peer-key --inquire-initial --inquire-max --snapshot-bytes --segment-bytes --ack-timeout --connect --server-key --timeout --retries --prefix --limit --min-lsn --clients --duration --keys --value-size
+            case --log-level --data --listen --advertise --curve-secret --allow --peer-key --inquire-initial --inquire-max --snapshot-bytes --segment-bytes --ack-timeout --connect --server-key --timeout --retries --prefix --limit --min-lsn --max-staleness --ack --clients --duration --keys --value-size
                 set skip 1
             case '-?*'
             case '*'
@@ -87,6 +87,7 @@ complete -c txpart -n '__txpart_verb_is get' -l curve-secret -r -F -d 'client NA
 complete -c txpart -n '__txpart_verb_is get' -l timeout -x -d 'milliseconds to wait for each reply'
 complete -c txpart -n '__txpart_verb_is get' -l retries -x -d 'resends of an unanswered request'
 complete -c txpart -n '__txpart_verb_is get' -l min-lsn -x -d 'read-your-writes: wait until the member has applied LSN N'
+complete -c txpart -n '__txpart_verb_is get' -l max-staleness -x -d 'on a standby: wait until it was in sync with the primary at most MS ago'
 
 # put
 complete -c txpart -n '__txpart_verb_is put' -l connect -x -d 'server endpoint'
@@ -94,6 +95,7 @@ complete -c txpart -n '__txpart_verb_is put' -l server-key -r -F -d 'server CURV
 complete -c txpart -n '__txpart_verb_is put' -l curve-secret -r -F -d 'client NAME.secret file'
 complete -c txpart -n '__txpart_verb_is put' -l timeout -x -d 'milliseconds to wait for each reply'
 complete -c txpart -n '__txpart_verb_is put' -l retries -x -d 'resends of an unanswered request'
+complete -c txpart -n '__txpart_verb_is put' -l ack -x -a 'none local received:1 flushed:1 applied:1' -d 'ack level on top of the group\'s'
 complete -c txpart -n '__txpart_at put 1' -a - -d 'value from stdin'
 
 # del
@@ -102,6 +104,7 @@ complete -c txpart -n '__txpart_verb_is del' -l server-key -r -F -d 'server CURV
 complete -c txpart -n '__txpart_verb_is del' -l curve-secret -r -F -d 'client NAME.secret file'
 complete -c txpart -n '__txpart_verb_is del' -l timeout -x -d 'milliseconds to wait for each reply'
 complete -c txpart -n '__txpart_verb_is del' -l retries -x -d 'resends of an unanswered request'
+complete -c txpart -n '__txpart_verb_is del' -l ack -x -a 'none local received:1 flushed:1 applied:1' -d 'ack level on top of the group\'s'
 
 # scan
 complete -c txpart -n '__txpart_verb_is scan' -l connect -x -d 'server endpoint'
@@ -112,6 +115,7 @@ complete -c txpart -n '__txpart_verb_is scan' -l retries -x -d 'resends of an un
 complete -c txpart -n '__txpart_verb_is scan' -l prefix -x -d 'only keys starting with P'
 complete -c txpart -n '__txpart_verb_is scan' -l limit -x -d 'print at most N entries'
 complete -c txpart -n '__txpart_verb_is scan' -l min-lsn -x -d 'read-your-writes: wait until the member has applied LSN N'
+complete -c txpart -n '__txpart_verb_is scan' -l max-staleness -x -d 'on a standby: wait until it was in sync with the primary at most MS ago'
 
 # prepared
 complete -c txpart -n '__txpart_verb_is prepared' -l connect -x -d 'server endpoint'
@@ -148,6 +152,7 @@ complete -c txpart -n '__txpart_verb_is bench' -l clients -x -d 'concurrent clie
 complete -c txpart -n '__txpart_verb_is bench' -l duration -x -d 'seconds to run'
 complete -c txpart -n '__txpart_verb_is bench' -l keys -x -d 'distinct keys'
 complete -c txpart -n '__txpart_verb_is bench' -l value-size -x -d 'bytes per value'
+complete -c txpart -n '__txpart_verb_is bench' -l ack -x -a 'none local received:1 flushed:1 applied:1' -d 'ack level on top of the group\'s'
 
 # failpoints
 complete -c txpart -n '__txpart_at failpoints 0' -f -d 'takes no arguments'

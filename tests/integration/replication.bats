@@ -178,3 +178,83 @@ self_col() {
   run txpart scan --connect "${MEMBER_PEP[g.1]}" --min-lsn "$lsn"
   [ "$output" = "k	v2" ]
 }
+
+@test "a put may ask for a stronger ack level than the group's, and it never degrades" {
+  GROUP_WRITER_ARGS="--ack-timeout 400"
+  group_create g 2 --ack local
+  group_start g
+  # applied:1: the reply waits until the standby applied it, so a read
+  # there sees it at once.
+  lsn=$(txpart put --connect "${MEMBER_PEP[g.0]}" --ack applied:1 --timeout 5000 k v1)
+  [ "$lsn" -gt 0 ]
+  run txpart get --connect "${MEMBER_PEP[g.1]}" k
+  [ "$output" = "k	v1" ]
+  run txpart del --connect "${MEMBER_PEP[g.0]}" --ack applied:1 --timeout 5000 k
+  [ "$status" -eq 0 ]
+  run txpart get --connect "${MEMBER_PEP[g.1]}" k
+  [ "$status" -eq 1 ]
+  member_stop g.1
+  # The group's level (local) still answers; a put that asks for a replica
+  # gets the distinct answer, never plain success.
+  run txpart put --connect "${MEMBER_PEP[g.0]}" local-only 1
+  [ "$status" -eq 0 ]
+  run txpart put --connect "${MEMBER_PEP[g.0]}" --ack flushed:1 --timeout 3000 --retries 0 k v2
+  [ "$status" -eq 75 ]
+  [[ $output == *"replication not confirmed: ack level flushed:1 not met within 400 ms"* ]]
+  run txpart put --connect "${MEMBER_PEP[g.0]}" --ack local k v3
+  [ "$status" -eq 0 ]
+  run txpart put --connect "${MEMBER_PEP[g.0]}" --ack flushed:0 k v4
+  [ "$status" -eq 64 ]
+  [[ $output == *"--ack: "* ]]
+  # Back: the held write and the later ones reach the replica.
+  member_start g.1
+  member_wait_value g.1 k v3
+}
+
+@test "--max-staleness: a standby cut off from its primary refuses reads that need freshness" {
+  group_create g 2 --ack local
+  group_start g
+  txpart put --connect "${MEMBER_PEP[g.0]}" k v1 >/dev/null
+  member_wait_value g.1 k v1
+  # Heartbeats keep an idle standby in sync.
+  sleep 0.5
+  run txpart get --connect "${MEMBER_PEP[g.1]}" --max-staleness 1000 k
+  [ "$status" -eq 0 ]
+  [ "$output" = "k	v1" ]
+  kill -STOP "${MEMBER_RPID[g.1]}"
+  sleep 0.6
+  run txpart get --connect "${MEMBER_PEP[g.1]}" --max-staleness 300 --timeout 300 k
+  [ "$status" -eq 75 ]
+  [[ $output == *"behind: last in sync with the primary "*" ms ago, the read allows 300 ms"* ]]
+  run txpart scan --connect "${MEMBER_PEP[g.1]}" --max-staleness 300 --timeout 300
+  [ "$status" -eq 75 ]
+  run txpart get --connect "${MEMBER_PEP[g.1]}" k  # no bound: whatever it has
+  [ "$output" = "k	v1" ]
+  run txpart get --connect "${MEMBER_PEP[g.0]}" --max-staleness 1 k  # a primary is never stale
+  [ "$output" = "k	v1" ]
+  kill -CONT "${MEMBER_RPID[g.1]}"
+  run txpart get --connect "${MEMBER_PEP[g.1]}" --max-staleness 1000 --timeout 5000 k
+  [ "$status" -eq 0 ]
+  [ "$output" = "k	v1" ]
+}
+
+@test "replicad bench measures each ack level against the primary's writer" {
+  group_create g 2 --ack local
+  group_start g
+  run replicad bench --connect "${MEMBER_PEP[g.0]}" --levels local,flushed:1 \
+    --clients 4 --duration 0.3
+  [ "$status" -eq 0 ]
+  [ "${#lines[@]}" -eq 2 ]
+  [ "$(echo "${lines[0]}" | cut -f1-3)" = "local	local	4" ]
+  [ "$(echo "${lines[1]}" | cut -f1-3)" = "flushed:1	local	4" ]
+  for line in "${lines[@]}"; do
+    [ "$(echo "$line" | cut -f5)" -gt 0 ]  # puts
+    [ "$(echo "$line" | cut -f6)" -eq 0 ]  # errors
+  done
+  [ "$(echo "${lines[0]}" | cut -f8)" = 1.000 ]
+  run replicad bench --connect "${MEMBER_PEP[g.1]}" --duration 0.3
+  [ "$status" -eq 69 ]
+  [[ $output == *"is standby: run the bench against the primary's writer"* ]]
+  run replicad bench --connect "${MEMBER_PEP[g.0]}" --levels local,flushed
+  [ "$status" -eq 64 ]
+}

@@ -11,6 +11,7 @@ constexpr shardkit::cli::Verb kVerbs[] = {
     {"promote", "make this replica the primary, in a new epoch", replicad::RunPromote},
     {"demote", "make this primary a replica", replicad::RunDemote},
     {"switchover", "hand the primary role to a caught-up replica", replicad::RunSwitchover},
+    {"bench", "measure put throughput and latency at each ack level", replicad::RunBench},
 };
 
 constexpr shardkit::cli::Tool kTool = {

@@ -13,5 +13,6 @@ int RunStatus(const Tool&, const Verb&, int argc, char** argv);
 int RunPromote(const Tool&, const Verb&, int argc, char** argv);
 int RunDemote(const Tool&, const Verb&, int argc, char** argv);
 int RunSwitchover(const Tool&, const Verb&, int argc, char** argv);
+int RunBench(const Tool&, const Verb&, int argc, char** argv);
 
 }  // namespace replicad

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "shardkit/daemon/client.h"
+#include "shardkit/repl/ack_level.h"
 #include "shardkit/txn/script.h"
 
 namespace txpart {
@@ -63,13 +64,30 @@ Result<uint64_t> PositiveFlag(const cli::VerbParser& p, const std::string& flag,
   return v;
 }
 
-void AddMinLsnFlag(cli::VerbParser& p) {
+void AddFreshnessFlags(cli::VerbParser& p) {
   p.Add()("min-lsn",
           "read-your-writes: wait (up to --timeout) until the member has applied LSN N, "
           "as printed by put and del",
-          cxxopts::value<uint64_t>()->default_value("0"), "N");
+          cxxopts::value<uint64_t>()->default_value("0"),
+          "N")("max-staleness",
+               "on a standby: wait (up to --timeout) until it was in sync with the primary "
+               "at most MS milliseconds ago",
+               cxxopts::value<uint64_t>()->default_value("0"), "MS");
 }
 
-uint64_t MinLsn(const cli::VerbParser& p) { return p.Get<uint64_t>("min-lsn"); }
+void AddAckFlag(cli::VerbParser& p) {
+  p.Add()("ack",
+          "ack level on top of the group's: none, local, received:K, flushed:K or applied:K; "
+          "exit 75 when not met in time",
+          cxxopts::value<std::string>(), "LEVEL");
+}
+
+Result<std::string> AckFlag(const cli::VerbParser& p) {
+  if (!p.Has("ack")) return std::string();
+  const std::string text = p.Get<std::string>("ack");
+  auto level = repl::ParseAckLevel(text);
+  if (!level.ok()) return Status::Usage("--ack: " + level.status().message());
+  return text;
+}
 
 }  // namespace txpart

@@ -41,14 +41,23 @@ void PutKeyValue(shardkit::cli::Writer& w, bool json, std::string_view key, std:
 // Prints an admin table (daemon::WriteTable) and flushes.
 int PrintTable(const shardkit::cli::Tool& tool, bool json, const shardkit::wire::AdminReply& table);
 
-// --min-lsn N for get and scan: read-your-writes with the lsn that put and
-// del print. The value is in MinLsn(p).
-void AddMinLsnFlag(shardkit::cli::VerbParser& p);
-uint64_t MinLsn(const shardkit::cli::VerbParser& p);
+// --min-lsn N and --max-staleness MS for get and scan: read-your-writes
+// with the lsn that put and del print, and bounded staleness on a standby.
+void AddFreshnessFlags(shardkit::cli::VerbParser& p);
+template <class Request>
+void SetFreshness(const shardkit::cli::VerbParser& p, Request* request) {
+  request->min_lsn = p.Get<uint64_t>("min-lsn");
+  request->max_staleness_ms = p.Get<uint64_t>("max-staleness");
+}
+
+// --ack LEVEL for put, del and bench: an ack level on top of the group's.
+// AckFlag is the checked text ("" when not given), Usage when malformed.
+void AddAckFlag(shardkit::cli::VerbParser& p);
+shardkit::Result<std::string> AckFlag(const shardkit::cli::VerbParser& p);
 
 // conn.Call, repeated every 10 ms while the member answers that it has not
-// applied the request's min_lsn yet ("behind"), for at most wait_ms; then
-// that answer (exit 75).
+// applied the request's min_lsn yet or is staler than its max_staleness_ms
+// ("behind"), for at most wait_ms; then that answer (exit 75).
 template <class Request, class Response>
 shardkit::Status CallAtLsn(shardkit::daemon::Conn& conn, const Request& request, Response* response,
                            int wait_ms) {

@@ -158,6 +158,9 @@ wire::AdminReply ServeAdmin::StatusTable() const {
   add("commits_per_s", rate(now.commits, old.commits));
   add("writes_per_s", rate(now.writes, old.writes));
   add("fsyncs_per_s", rate(now.fsyncs, old.fsyncs));
+  add("role", node_.role());
+  num("epoch", node_.epoch());
+  add("ack_level", node_.ack_level());
   return t;
 }
 

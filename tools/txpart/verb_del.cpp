@@ -13,15 +13,18 @@ using namespace shardkit;
 int RunDel(const Tool& tool, const Verb& verb, int argc, char** argv) {
   cli::VerbParser p(tool, verb, "KEY");
   daemon::AddConnectFlags(p, "the txpart serve endpoint");
+  AddAckFlag(p);
   if (!p.Parse(argc, argv)) return 0;
   int rc = 0;
   if (!p.CheckArgCount(1, 1, &rc)) return rc;
+  auto ack = AckFlag(p);
+  if (!ack.ok()) return p.UsageError(ack.status().message());
   auto key = ParseKey(p.args()[0], "key");
   if (!key.ok()) return cli::Fail(tool, key.status());
   std::unique_ptr<daemon::Conn> conn;
   if ((rc = Connect(tool, p, &conn)) != 0) return rc;
   wire::DelReply reply;
-  if (Status s = conn->Call(wire::DelRequest{std::move(*key)}, &reply); !s.ok()) {
+  if (Status s = conn->Call(wire::DelRequest{std::move(*key), *ack}, &reply); !s.ok()) {
     return cli::Fail(tool, s);
   }
   cli::Writer w;

@@ -23,7 +23,7 @@ constexpr size_t kBatchBytes = 1 << 20;
 int RunGet(const Tool& tool, const Verb& verb, int argc, char** argv) {
   cli::VerbParser p(tool, verb, "[KEY...|-]");
   daemon::AddConnectFlags(p, "the txpart serve endpoint");
-  AddMinLsnFlag(p);
+  AddFreshnessFlags(p);
   if (!p.Parse(argc, argv)) return 0;
   std::unique_ptr<daemon::Conn> conn;
   if (int rc = Connect(tool, p, &conn); rc != 0) return rc;
@@ -74,7 +74,7 @@ int RunGet(const Tool& tool, const Verb& verb, int argc, char** argv) {
   Status error;
   while (true) {
     wire::GetRequest req;
-    req.min_lsn = MinLsn(p);
+    SetFreshness(p, &req);
     const bool more = fill(&req.keys, &error);
     if (!error.ok() || !more) break;
     wire::GetReply reply;

@@ -1,6 +1,7 @@
 // txpart put: set one key outside any transaction. The server answers once
-// the write is durable; put prints the LSN of its log record. A key that a
-// transaction holds is refused with a temporary error (exit 75).
+// the write is durable (and meets the group's ack level, and --ack's);
+// put prints the LSN of its log record. A key that a transaction holds is
+// refused with a temporary error (exit 75).
 #include <unistd.h>
 
 #include <cerrno>
@@ -42,9 +43,12 @@ Result<std::string> ReadValueFromStdin() {
 int RunPut(const Tool& tool, const Verb& verb, int argc, char** argv) {
   cli::VerbParser p(tool, verb, "KEY VALUE|-");
   daemon::AddConnectFlags(p, "the txpart serve endpoint");
+  AddAckFlag(p);
   if (!p.Parse(argc, argv)) return 0;
   int rc = 0;
   if (!p.CheckArgCount(2, 2, &rc)) return rc;
+  auto ack = AckFlag(p);
+  if (!ack.ok()) return p.UsageError(ack.status().message());
   auto key = ParseKey(p.args()[0], "key");
   if (!key.ok()) return cli::Fail(tool, key.status());
   Result<std::string> value = std::string();
@@ -63,7 +67,7 @@ int RunPut(const Tool& tool, const Verb& verb, int argc, char** argv) {
   std::unique_ptr<daemon::Conn> conn;
   if ((rc = Connect(tool, p, &conn)) != 0) return rc;
   wire::PutReply reply;
-  if (Status s = conn->Call(wire::PutRequest{std::move(*key), std::move(*value)}, &reply);
+  if (Status s = conn->Call(wire::PutRequest{std::move(*key), std::move(*value), *ack}, &reply);
       !s.ok()) {
     return cli::Fail(tool, s);
   }

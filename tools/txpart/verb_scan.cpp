@@ -18,7 +18,7 @@ int RunScan(const Tool& tool, const Verb& verb, int argc, char** argv) {
           cxxopts::value<std::string>()->default_value(""),
           "P")("limit", "print at most N entries (0: no limit)",
                cxxopts::value<uint64_t>()->default_value("0"), "N");
-  AddMinLsnFlag(p);
+  AddFreshnessFlags(p);
   if (!p.Parse(argc, argv)) return 0;
   int rc = 0;
   if (!p.CheckArgCount(0, 0, &rc)) return rc;
@@ -36,7 +36,7 @@ int RunScan(const Tool& tool, const Verb& verb, int argc, char** argv) {
   uint64_t printed = 0;
   wire::ScanRequest req;
   req.prefix = prefix;
-  req.min_lsn = MinLsn(p);
+  SetFreshness(p, &req);
   Status error;
   while (limit == 0 || printed < limit) {
     req.limit = wire::kMaxScanEntries;
