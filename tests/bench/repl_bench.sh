@@ -4,7 +4,10 @@
 # round trip):
 #   - txpart bench, single-shard durable puts with 1 replica, at ack level
 #     local, received:1, flushed:1 and applied:1: 64 clients (throughput
-#     ratio to local) and 1 client (added p50 latency);
+#     ratio to local) and 1 client (added p50 latency); then the same per
+#     write with replicad bench on one group;
+#   - txcoord bench with 3 shards and a coordinator, unreplicated and with
+#     each of them a group of 2 at flushed:1;
 #   - catch-up: a replica CATCHUP_MB behind catches up from retained segments;
 #   - full resync: a replica that lost everything gets a STORE_MB store;
 #   - automatic failover: kill -9 of the primary of a 3-member group with
@@ -52,6 +55,36 @@ for ack in local received:1 flushed:1 applied:1; do
   txpart bench --connect "${MEMBER_PEP[$g.0]}" --clients 1 --duration "$duration" | grep -v '^hist'
   group_stop "$g"
 done
+
+echo "== replicad bench: every ack level per write, one group at --ack local, ${duration}s each"
+group_create pw 2 --ack local
+group_start pw
+replicad bench --connect "${MEMBER_PEP[pw.0]}" --clients 64 --duration "$duration"
+replicad bench --connect "${MEMBER_PEP[pw.0]}" --clients 1 --duration "$duration"
+group_stop pw
+
+# txcoord bench: 3 shards, 2 puts on 2 shards, as in txn_bench.sh.
+coord_bench() {
+  "$bin/txcoord" bench --connect "$1" --ring "$CLUSTER_RING" --shards 2 --ops-per-tx 2 \
+    --keys 100000 --clients 64 --duration "$duration" | grep -v '^hist'
+}
+echo "== txcoord bench, 64 clients, ${duration}s: 3 shards and a coordinator, unreplicated"
+cluster_start 3 >/dev/null
+coord_bench "$COORD_EP"
+cluster_stop >/dev/null
+echo "== the same with each shard and the coordinator a group of 2 at flushed:1"
+CLUSTER_RING=$CLUSTER_DIR/groups.ring
+"$bin/ringctl" new -o "$CLUSTER_RING"
+for g in t0 t1 t2; do
+  group_create "$g" 2
+  group_start "$g"
+  "$bin/ringctl" add "$CLUSTER_RING" "$g" "$(group_endpoints "$g")"
+done
+GROUP_WRITER=txcoord group_create tc 2
+for m in tc.0 tc.1; do MEMBER_WARGS[$m]="--advertise $(group_endpoints tc)"; done
+group_start tc
+coord_bench "${MEMBER_PEP[tc.0]}"
+for g in t0 t1 t2 tc; do group_stop "$g"; done
 
 # Writes 4 KiB puts to member $1, over $2 MB worth of keys, until its log
 # holds at least $2 MB (bounded: 600 rounds of 2 s).
