@@ -127,8 +127,14 @@ self_col() {
   # ended for it.
   MEMBER_RARGS[g.0]+=" --follow ${MEMBER_REP[g.1]}"
   member_start g.0
-  run txpart put --connect "${MEMBER_PEP[g.1]}" --timeout 5000 fresh 2
-  [ "$status" -eq 0 ]
+  # The promotion completes once g.0 has flushed g.1's whole log (flushed:1);
+  # until then writes are refused.
+  for i in $(seq 100); do
+    txpart put --connect "${MEMBER_PEP[g.1]}" --timeout 5000 fresh 2 >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  run txpart get --connect "${MEMBER_PEP[g.1]}" fresh
+  [ "$output" = "fresh	2" ]
   member_wait_value g.0 fresh 2
   # The record the old primary wrote alone is gone, never applied.
   run txpart get --connect "${MEMBER_PEP[g.0]}" divergent common

@@ -1,6 +1,7 @@
 // One simulated process: its core, its incarnation and its disk.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <set>
 #include <string>
@@ -39,6 +40,26 @@ struct Node {
   std::unordered_map<std::string, shardkit::txn::Lsn> index;
   std::set<shardkit::txn::TimerId> cancelled;  // this incarnation's
 
+  // Replicated runs (Options::replicated, world_standby.cpp): the hot
+  // standby that follows this node's log, and the gate on the core's
+  // LogDurable: the primary's own durable LSN capped at what the standby
+  // flushed (ack level flushed:1).
+  struct Standby {
+    std::unique_ptr<shardkit::txn::Participant> part;
+    std::unique_ptr<shardkit::txn::Coordinator> coord;
+    std::vector<shardkit::txn::LogEntry> log;  // received: a prefix of the primary's
+    size_t flushed = 0;                        // of `log`: durable, handed to the core
+    uint64_t inc = 0;                          // per rebuild: older events are dropped
+  };
+  bool replicated = false;
+  std::unique_ptr<Standby> standby;
+  shardkit::txn::Lsn acked = 0;  // the standby's flushed LSN, as the primary heard it
+  shardkit::txn::Lsn fed = 0;    // the LogDurable the core last saw
+  // A recovered or promoted core stays passive (StandbyRecovered) until the
+  // standby holds promote_lsn, its whole log (daemon::Node does the same).
+  bool promoting = false;
+  shardkit::txn::Lsn promote_lsn = 0;
+
   // Records ever kept (compacted ones included).
   size_t Count() const { return compacted.size() + log.size(); }
   shardkit::txn::Lsn NextLsn() const { return log.empty() ? snapshot_lsn + 1 : log.back().lsn + 1; }
@@ -57,12 +78,19 @@ struct Node {
     }
     return false;
   }
-  // True when the indexed record exists and is durable; false when it exists
-  // but is not; true when there is no such record and `absent_ok`.
+  // The LSN the core may count as durable: DurableLsn(), and when
+  // replicated no further than the standby flushed.
+  shardkit::txn::Lsn GatedLsn() const {
+    return replicated ? std::min(DurableLsn(), acked) : DurableLsn();
+  }
+  shardkit::txn::Lsn LastLsn() const { return NextLsn() - 1; }
+  // True when the indexed record exists and is durable (and replicated);
+  // false when it exists but is not; true when there is no such record and
+  // `absent_ok`.
   bool Durable(const std::string& key, bool absent_ok) const {
     auto it = index.find(key);
     if (it == index.end()) return absent_ok;
-    return it->second <= DurableLsn();
+    return it->second <= GatedLsn();
   }
 };
 

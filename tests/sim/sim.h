@@ -33,6 +33,13 @@
 //     Snapshot moments come from their own generator: with or without them
 //     (--no-compaction) a seed runs the same events.
 //
+//   - replicated (--replicated, world_standby.cpp): every node is a
+//     primary and a hot standby core fed StandbyRecovered and Replicated;
+//     LogDurable waits for the standby's flush (flushed:1); primary crashes
+//     cut the standby's divergent tail; failovers promote the standby in
+//     the node's place; a restarted or promoted core stays passive until
+//     its standby holds its whole log (--broken-promotion: not).
+//
 // Invariants checked (checker.h has the exact definitions): force-before-send
 // order, atomicity, isolation (bank total), durability, exactly-once per
 // client txid, store == replay of committed history, snapshot + log == the
@@ -59,6 +66,15 @@ struct Options {
   // restarts recover from a snapshot plus the log after it. Each restart
   // from a snapshot is also checked against a replay of the whole history.
   bool compaction = true;
+  // Every node is a replication group: its core's log is streamed to a hot
+  // standby core (StandbyRecovered, Replicated), LogDurable waits for the
+  // standby's flush (flushed:1), and failovers promote the standby in the
+  // node's place (Promoted). A restarted or promoted core stays passive
+  // until the standby holds its whole log. No snapshots in this mode.
+  bool replicated = false;
+  // With `replicated`: promote at once, without that wait (the bug it
+  // prevents: acting on a record only the new primary holds).
+  bool broken_promotion = false;
 };
 
 struct Violation {
@@ -75,6 +91,7 @@ struct RunStats {
   uint64_t crashes = 0;
   uint64_t snapshots = 0;          // taken
   uint64_t snapshot_restarts = 0;  // restarts that loaded one
+  uint64_t failovers = 0;          // standbys promoted (replicated runs)
   uint64_t end_ms = 0;
 };
 

@@ -89,6 +89,12 @@ void World::ClientReceive(int c, uint64_t rid, const Message& msg) {
     const auto& put = std::get<wire::PutRequest>(cl.request);
     checker_.OnDirectAck(cl.target, p->lsn, wire::Op{wire::OpKind::kPut, put.key, put.value});
   } else if (const auto* e = std::get_if<wire::ErrorReply>(&msg)) {
+    // A replicated node not promoted yet refuses (NOT_PRIMARY); the client
+    // asks again when its timeout fires, as a client with the endpoint
+    // list does.
+    if (options_.replicated && e->code == static_cast<uint16_t>(wire::ErrorCode::kNotPrimary)) {
+      return;
+    }
     // A direct put to a locked key is refused as temporary; anything else is
     // a bug in the workload or a core.
     if (!cl.direct || e->code != static_cast<uint16_t>(wire::ErrorCode::kTemporary)) {

@@ -45,6 +45,24 @@ World::World(const Options& options, Params params)
   }
   checker_.SetBank(std::move(accounts), int64_t{100} * params_.accounts);
 
+  // Replicated: every node starts with a standby that holds its log.
+  if (options_.replicated) {
+    options_.compaction = false;
+    for (int i = 0; i <= params_.participants; ++i) {
+      Node& n = nodes_[i];
+      n.replicated = true;
+      n.standby = NewStandby(i, n.log);
+      n.acked = n.LastLsn();
+    }
+    for (int i = 0; i < params_.failovers; ++i) {
+      auto ev = std::make_unique<Ev>();
+      ev->kind = Kind::kFailover;
+      ev->t = rng_.Range(20, params_.fault_end_ms);
+      ev->node = static_cast<int>(rng_.Range(0, params_.participants));
+      Push(std::move(ev));
+    }
+  }
+
   // The fault schedule.
   for (int i = 0; i < params_.crashes; ++i) {
     auto ev = std::make_unique<Ev>();
@@ -159,12 +177,27 @@ void World::Dispatch(Ev& ev) {
       Node& n = nodes_[ev.node];
       if (!n.up || n.incarnation != ev.inc) return;
       n.durable = std::max<size_t>(n.durable, ev.id);
+      if (n.replicated) return Gate(ev.node);
       return Handle(ev.node, LogDurable{n.DurableLsn()});
     }
     case Kind::kCrash:
       if (faults_ && nodes_[ev.node].up && static_cast<int>(stats_.crashes) < params_.max_crashes) {
+        if (options_.replicated && rng_.Chance(params_.standby_crash_ratio)) {
+          return StandbyCrash(ev.node);
+        }
         Crash(ev.node);
       }
+      return;
+    case Kind::kShip:
+      return OnShip(ev.node, ev.inc);
+    case Kind::kStandbySync:
+      return OnStandbySync(ev.node, ev);
+    case Kind::kStandbyAck:
+      return OnStandbyAck(ev.node, ev);
+    case Kind::kFailover:
+      return Failover(ev.node);
+    case Kind::kStandbyCrash:
+      if (faults_) StandbyCrash(ev.node);
       return;
     case Kind::kRestart:
       if (!nodes_[ev.node].up && nodes_[ev.node].incarnation == ev.inc) Restart(ev.node);
@@ -181,7 +214,7 @@ void World::Dispatch(Ev& ev) {
     }
     case Kind::kOperator: {
       Node& n = nodes_[ev.node];
-      if (!faults_ || !n.up) return;
+      if (!faults_ || !n.up || n.promoting) return;
       for (const BranchInfo& b : n.part->Branches()) {
         if (b.state != BranchState::kPrepared) continue;
         checker_.OnHeuristic(b.txid, ev.node, ev.id == 1);
@@ -255,6 +288,7 @@ void World::Crash(int node) {
   n.cancelled.clear();
   n.part.reset();
   n.coord.reset();
+  if (n.replicated) OnPrimaryCrash(node);
   if (options_.verbose)
     std::printf("%8llu   crash %s, %zu records survive\n", static_cast<unsigned long long>(now_),
                 n.name.c_str(), keep - n.compacted.size());
@@ -341,6 +375,10 @@ std::optional<Violation> RunSeed(const Options& options, RunStats* stats) {
   p.crash_after_force = r.Chance(0.5) ? r.Real() * 0.03 : 0;
   p.crash_after_send = r.Chance(0.5) ? r.Real() * 0.01 : 0;
   p.operator_resolves = r.Chance(0.25) ? static_cast<int>(r.Range(1, 3)) : 0;
+  if (options.replicated) {
+    p.failovers = static_cast<int>(r.Range(1, 3));
+    p.standby_crash_ratio = r.Real() * 0.5;
+  }
   World world(options, p);
   return world.Run(stats);
 }

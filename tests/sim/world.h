@@ -57,6 +57,10 @@ struct Params {
   // `txpart resolve`: an operator forcing the outcome of some in-doubt
   // transaction, this many times.
   int operator_resolves = 0;
+  // Replicated runs: standbys promoted in their node's place, and the share
+  // of crashes that hit a standby rather than its primary.
+  int failovers = 0;
+  double standby_crash_ratio = 0.3;
 };
 
 // An address on the network.
@@ -64,6 +68,9 @@ struct Actor {
   bool client = false;
   int index = 0;
 };
+
+// Adds record `e` to n.index (world_nodes.cpp).
+void IndexRecord(Node& n, const LogEntry& e);
 
 class World {
  public:
@@ -82,7 +89,12 @@ class World {
     kPartition,
     kOperator,
     kFaultsEnd,
-    kCompact
+    kCompact,
+    kShip,          // replicated: the primary's records reach its standby
+    kStandbySync,   // the standby's fsync: it replays and acknowledges
+    kStandbyAck,    // the acknowledgement reaches the primary
+    kFailover,      // the primary's machine dies; its standby is promoted
+    kStandbyCrash,  // the standby's machine dies and restarts
   };
   struct Ev {
     uint64_t t = 0;
@@ -131,11 +143,26 @@ class World {
   void MakeCore(int node);
   // A fresh core for `n`, configured as its live one would be.
   std::unique_ptr<Participant> NewParticipant(const Node& n) const;
-  std::unique_ptr<Coordinator> NewCoordinator(const Node& n) const;
+  std::unique_ptr<Coordinator> NewCoordinator(const Node& n, const std::string& tag = "") const;
   // Takes a snapshot as the daemon does (shadow replay of the durable log
   // into a fresh core, ExportState) and drops the log it covers.
   void Compact(int node);
   void CheckSnapshotRecovery(const Node& n, const std::vector<Action>& actions);
+
+  // world_standby.cpp: replicated runs.
+  std::unique_ptr<Node::Standby> NewStandby(int node, std::vector<LogEntry> log);
+  void StandbyHandle(int node, Node::Standby& sb, const Event& e);
+  void Ship(int node);                  // schedules a kShip of the whole log
+  void OnShip(int node, uint64_t inc);  // kShip
+  void OnStandbySync(int node, const Ev& ev);
+  void OnStandbyAck(int node, const Ev& ev);
+  void Gate(int node);                           // LogDurable (and Promoted) for the core
+  void StartPassive(int node, Lsn promote_lsn);  // after StandbyRecovered
+  void Promote(int node);
+  void OnPrimaryCrash(int node);  // the standby drops what the primary lost
+  void Failover(int node);
+  void StandbyCrash(int node);
+  uint64_t standby_serial_ = 0;
 
   // workload.cpp: the clients.
   void ClientWake(int c);

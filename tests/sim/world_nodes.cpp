@@ -61,9 +61,34 @@ bool SameAction(const Action& a, const Action& b) {
 
 }  // namespace
 
-std::unique_ptr<Coordinator> World::NewCoordinator(const Node& n) const {
+void IndexRecord(Node& n, const LogEntry& e) {
+  const auto type = static_cast<RecordType>(e.type);
+  std::string key;
+  if (type == RecordType::kPrepared) {
+    PreparedRecord r;
+    if (DecodeRecord(type, e.payload, &r).ok()) key = "P:" + r.txid;
+  } else if (type == RecordType::kCommitted || type == RecordType::kAborted) {
+    TxidRecord r;
+    if (DecodeRecord(type, e.payload, &r).ok()) {
+      key = (type == RecordType::kCommitted ? "C:" : "A:") + r.txid;
+    }
+  } else if (type == RecordType::kOnePhaseCommitted) {
+    OnePhaseRecord r;
+    if (DecodeRecord(type, e.payload, &r).ok()) key = "1:" + r.txid;
+  } else if (type == RecordType::kCommitDecision) {
+    CommitDecisionRecord r;
+    if (DecodeRecord(type, e.payload, &r).ok()) {
+      key = "D:" + r.txid;
+      n.index["DC:" + r.client_txid] = e.lsn;
+    }
+  }
+  if (!key.empty()) n.index[key] = e.lsn;
+}
+
+std::unique_ptr<Coordinator> World::NewCoordinator(const Node& n, const std::string& tag) const {
   CoordinatorOptions o;
-  o.tag = "i" + std::to_string(n.incarnation);  // unique per incarnation
+  // Unique per incarnation (a standby's: per standby).
+  o.tag = tag.empty() ? "i" + std::to_string(n.incarnation) : tag;
   o.endpoints = {n.name};
   o.vote_timeout_ms = params_.vote_timeout_ms;
   o.prepare_resend_ms = params_.prepare_resend_ms;
@@ -105,6 +130,12 @@ void World::Restart(int node) {
                 static_cast<unsigned long long>(n.incarnation), from.c_str(), n.log.size());
   }
   const Recovered recovered{n.log, n.NextLsn(), n.snapshot, n.snapshot_lsn};
+  if (n.replicated) {
+    // As the writer of a replicated directory: passive first.
+    Handle(node, StandbyRecovered{recovered});
+    if (checker_.violation()) return;
+    return StartPassive(node, n.LastLsn());
+  }
   std::vector<Action> actions;
   Status s = n.coord != nullptr ? n.coord->Handle(recovered, &actions)
                                 : n.part->Handle(recovered, &actions);
@@ -238,28 +269,9 @@ void World::Perform(int node, std::vector<Action>& actions) {
                                  std::to_string(n.NextLsn()),
                              now_);
       }
-      const auto type = static_cast<RecordType>(ap->type);
-      std::string key;
-      if (type == RecordType::kPrepared) {
-        PreparedRecord r;
-        if (DecodeRecord(type, ap->payload, &r).ok()) key = "P:" + r.txid;
-      } else if (type == RecordType::kCommitted || type == RecordType::kAborted) {
-        TxidRecord r;
-        if (DecodeRecord(type, ap->payload, &r).ok()) {
-          key = (type == RecordType::kCommitted ? "C:" : "A:") + r.txid;
-        }
-      } else if (type == RecordType::kOnePhaseCommitted) {
-        OnePhaseRecord r;
-        if (DecodeRecord(type, ap->payload, &r).ok()) key = "1:" + r.txid;
-      } else if (type == RecordType::kCommitDecision) {
-        CommitDecisionRecord r;
-        if (DecodeRecord(type, ap->payload, &r).ok()) {
-          key = "D:" + r.txid;
-          n.index["DC:" + r.client_txid] = ap->lsn;
-        }
-      }
-      if (!key.empty()) n.index[key] = ap->lsn;
       n.log.push_back(LogEntry{ap->lsn, ap->type, std::move(ap->payload)});
+      IndexRecord(n, n.log.back());
+      if (n.replicated) Ship(node);
       if (ap->force) MaybeCrashSoon(node, params_.crash_after_force);
       if (ap->force || rng_.Chance(0.5)) {
         auto ev = std::make_unique<Ev>();
@@ -317,6 +329,16 @@ std::string World::Describe(const Ev& ev) const {
       return "faults stop: heal, restart everything";
     case Kind::kCompact:
       return nodes_[ev.node].name + " takes a snapshot";
+    case Kind::kShip:
+      return nodes_[ev.node].name + " streams its log to its standby";
+    case Kind::kStandbySync:
+      return nodes_[ev.node].name + "'s standby fsyncs up to record " + std::to_string(ev.id);
+    case Kind::kStandbyAck:
+      return nodes_[ev.node].name + " hears its standby flushed lsn " + std::to_string(ev.id);
+    case Kind::kFailover:
+      return "failover of " + nodes_[ev.node].name;
+    case Kind::kStandbyCrash:
+      return "crash " + nodes_[ev.node].name + "'s standby";
   }
   return "?";
 }

@@ -89,6 +89,13 @@ struct Node::Impl {
   std::map<std::pair<std::string, uint64_t>, Clock::time_point> pending_writes;
   std::string primary_hint;
   txn::Lsn progress_written = 0;  // the written_lsn of the last LINK_PROGRESS
+  // Told it is primary, but the core stays passive (no Promoted yet) until
+  // the ack level covers promote_lsn, its whole log at that moment: a
+  // promoted core acts on every record it holds (re-drives decisions,
+  // re-sends votes), and a record only this member holds may still be lost
+  // with it, as a write it never acknowledged may.
+  bool promoting = false;
+  txn::Lsn promote_lsn = 0;
   // Writes whose client asked for an ack level the group's does not cover
   // (PutRequest::ack): the level, until the core answers; then the answer
   // waits in `held` until that level is met too, or ack_timeout passes.

@@ -10,10 +10,15 @@
 //   paused   a primary that refuses new writes (switchover, lost lease) but
 //            finishes the ones in flight.
 //
-// Transitions: standby -> primary feeds Promoted after the whole appended
-// log is durable. primary/paused -> standby rebuilds the core from disk
-// (Rebuild), as do LINK_TRUNCATE and LINK_INSTALL, which change the disk
-// with the log closed.
+// Transitions: standby -> primary feeds Promoted once the whole appended
+// log is durable AND the ack level covers it (Gate): until then the core
+// stays passive and writes are refused. Without the wait, a member that
+// restarts with records its replicas never received (it wrote them as
+// primary, then crashed) and is elected again would re-drive a decision
+// or re-send a vote that only it holds; lost with it a moment later, the
+// next primary would contradict what the participants were told. primary/paused -> standby rebuilds
+// the core from disk (Rebuild), as do LINK_TRUNCATE and LINK_INSTALL, which change the disk with
+// the log closed.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -217,11 +222,17 @@ void Node::Impl::OnRole(const wire::LinkRole& r) {
     role = kind == wire::LinkRoleKind::kPaused ? Role::kPaused : Role::kPrimary;
     fed = durable;
     fed_advanced = Clock::now();
-    cli::LogInfo("promoted", {{"epoch", std::to_string(epoch)},
-                              {"next_lsn", std::to_string(log->last_lsn() + 1)},
-                              {"ack", repl::FormatAckLevel(ack)}});
-    (void)Feed(txn::Promoted{});
+    acked = {};
+    promoting = true;
+    promote_lsn = log->last_lsn();
+    if (ack.NeedsReplicas()) {
+      cli::LogInfo("promotion waits for the ack level to cover the log",
+                   {{"epoch", std::to_string(epoch)},
+                    {"lsn", std::to_string(promote_lsn)},
+                    {"ack", repl::FormatAckLevel(ack)}});
+    }
     SendProgress();
+    Gate();
     return;
   }
   if (r.epoch != epoch) {
@@ -257,6 +268,14 @@ txn::Lsn Node::Impl::AckedFor(const repl::AckLevel& level) const {
 // level confirms.
 void Node::Impl::Gate() {
   if (role == Role::kStandby || !running) return;
+  if (promoting) {
+    if (ack.NeedsReplicas() && AckedFor(ack) < promote_lsn) return;
+    promoting = false;
+    cli::LogInfo("promoted", {{"epoch", std::to_string(epoch)},
+                              {"next_lsn", std::to_string(log->last_lsn() + 1)},
+                              {"ack", repl::FormatAckLevel(ack)}});
+    if (Status s = Feed(txn::Promoted{}); !s.ok() || !running) return;
+  }
   if (!held.empty()) ReleaseHeld();
   txn::Lsn lsn = durable;
   if (ack.NeedsReplicas()) lsn = std::min<txn::Lsn>(lsn, AckedFor(ack));
@@ -359,6 +378,7 @@ Status Node::Impl::Rebuild(const std::function<Status()>& offline) {
   held.clear();
   write_levels.clear();
   primary_marks.clear();
+  promoting = false;
   for (const auto& [id, loop_id] : timers) loop.CancelTimer(loop_id);
   timers.clear();
   forced.clear();
@@ -415,8 +435,11 @@ bool Node::Impl::Refuse(const std::string& handle, uint64_t rid, const txn::Mess
                    ", the read allows " + std::to_string(max_stale_ms) + " ms");
     return true;
   }
-  if (role != Role::kPrimary) {
-    std::string reason = role == Role::kPaused ? "writes are paused" : "this is a standby";
+  if (role != Role::kPrimary || promoting) {
+    std::string reason = promoting ? "promotion waits for ack level " + repl::FormatAckLevel(ack) +
+                                         " to cover lsn " + std::to_string(promote_lsn)
+                         : role == Role::kPaused ? "writes are paused"
+                                                 : "this is a standby";
     if (!primary_hint.empty()) reason += "; primary " + primary_hint;
     ReplyError(handle, rid, wire::ErrorCode::kNotPrimary, reason);
     return true;
