@@ -63,6 +63,13 @@ replicad bench --connect "${MEMBER_PEP[pw.0]}" --clients 64 --duration "$duratio
 replicad bench --connect "${MEMBER_PEP[pw.0]}" --clients 1 --duration "$duration"
 group_stop pw
 
+echo "== the same on an emulated slow disk: every fdatasync of both writers takes 2 ms more"
+echo "   (failpoint wal.before-fsync=sleep(2)): fsync-bound, as a real disk without a cache"
+group_create ps 2 --ack local
+SHARDKIT_FAILPOINTS='wal.before-fsync=sleep(2)' group_start ps
+replicad bench --connect "${MEMBER_PEP[ps.0]}" --clients 64 --duration "$duration"
+group_stop ps
+
 # txcoord bench: 3 shards, 2 puts on 2 shards, as in txn_bench.sh.
 coord_bench() {
   "$bin/txcoord" bench --connect "$1" --ring "$CLUSTER_RING" --shards 2 --ops-per-tx 2 \
@@ -132,7 +139,8 @@ until [ "$(col r.1 flushed_lsn)" -ge "$target" ] 2>/dev/null; do sleep 0.05; don
 ms=$(($(now_ms) - start))
 snap_bytes=$(du -sb "$CLUSTER_DIR/r.1/snap" | cut -f1)
 echo "resynced to lsn $target (snapshot $((snap_bytes >> 20)) MB) in $ms ms"
-grep -c 'msg="full resync" ' "$CLUSTER_DIR/r.0.replicad.log" | sed 's/^/full resyncs logged: /'
+echo "full resyncs started: $(grep -c 'msg="full resync" ' "$CLUSTER_DIR/r.0.replicad.log")," \
+  "snapshots installed: $(grep -c 'msg="resync snapshot installed"' "$CLUSTER_DIR/r.1.replicad.log")"
 group_stop r
 
 echo "== automatic failover: kill -9 of the primary, 3 members, default timeouts"

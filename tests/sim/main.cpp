@@ -14,9 +14,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 
+#include "seed_args.h"
 #include "sim.h"
 
 namespace {
@@ -38,15 +38,9 @@ int main(int argc, char** argv) {
   bool expect_violation = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--seed" && i + 1 < argc) {
-      first = std::strtoull(argv[++i], nullptr, 10);
-      end = first + 1;
-    } else if (arg == "--seeds" && i + 1 < argc) {
-      const char* spec = argv[++i];
-      const char* colon = std::strchr(spec, ':');
-      if (colon == nullptr) return Usage(argv[0]);
-      first = std::strtoull(spec, nullptr, 10);
-      end = std::strtoull(colon + 1, nullptr, 10);
+    bool ok = true;
+    if (simargs::SeedArg(argc, argv, &i, &first, &end, &ok)) {
+      if (!ok) return Usage(argv[0]);
     } else if (arg == "--verbose") {
       options.verbose = true;
     } else if (arg == "--broken-coordinator") {

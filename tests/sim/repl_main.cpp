@@ -10,10 +10,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 
 #include "repl_sim.h"
+#include "seed_args.h"
 
 namespace {
 
@@ -26,13 +26,6 @@ int Usage(const char* argv0) {
   return 64;
 }
 
-bool ParseU64(const char* text, uint64_t* out) {
-  char* end = nullptr;
-  if (*text < '0' || *text > '9') return false;
-  *out = std::strtoull(text, &end, 10);
-  return *end == '\0';
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -43,16 +36,9 @@ int main(int argc, char** argv) {
   uint64_t failed = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--seed" && i + 1 < argc) {
-      if (!ParseU64(argv[++i], &first)) return Usage(argv[0]);
-      end = first + 1;
-    } else if (arg == "--seeds" && i + 1 < argc) {
-      const std::string spec = argv[++i];
-      const size_t colon = spec.find(':');
-      if (colon == std::string::npos || !ParseU64(spec.substr(0, colon).c_str(), &first) ||
-          !ParseU64(spec.substr(colon + 1).c_str(), &end)) {
-        return Usage(argv[0]);
-      }
+    bool ok = true;
+    if (simargs::SeedArg(argc, argv, &i, &first, &end, &ok)) {
+      if (!ok) return Usage(argv[0]);
     } else if (arg == "--verbose") {
       options.verbose = true;
     } else if (arg == "--broken-replica") {

@@ -555,7 +555,18 @@ net::Server::HandlerResult Driver::Impl::OnRequest(const wire::Header& header,
     if (msg.status().code() == Code::kUnavailable) return net::Server::Unsupported(header);
     return msg.status();
   }
-  if (member) Feed(repl::MessageReceived{std::string(server->ReplyHandle()), std::move(*msg)});
+  if (!member) return net::Server::Deferred();
+  // A queued resync for an older session of this replica would be sent
+  // whole and then refused (seen: a restarted replica's first two HELLOs):
+  // it ends now, so the new session's starts without waiting for it.
+  std::optional<ResyncSender::Done> superseded;
+  if (const auto* hello = std::get_if<wire::ReplHello>(&*msg)) {
+    superseded = sender->Supersede(hello->endpoint, hello->session);
+  }
+  Feed(repl::MessageReceived{std::string(server->ReplyHandle()), std::move(*msg)});
+  if (superseded) {
+    Feed(repl::ResyncSent{superseded->to, 0, 0, superseded->session, /*failed=*/true});
+  }
   return net::Server::Deferred();  // one-way: member messages are never answered here
 }
 

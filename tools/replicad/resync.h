@@ -53,6 +53,10 @@ class ResyncSender {
   // transfer starts. Returns the request it replaced, if any: that one
   // ends without a transfer and is owed its answer (status Temporary).
   std::optional<Done> Queue(Request request);
+  // A replica said HELLO in `session`: a request for it from an older
+  // session that is still waiting (not being sent) will only be refused
+  // there. Drops it and returns it, owed its answer (status Temporary).
+  std::optional<Done> Supersede(const std::string& to, uint64_t session);
   // Sends up to a few chunks through `send`, starting the next transfer
   // when idle. Returns the transfers that ended meanwhile (at most one that
   // was sent, plus those that failed to start). A transfer starts only from

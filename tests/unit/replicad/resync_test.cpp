@@ -126,3 +126,27 @@ TEST_CASE("with no snapshot at all the transfer fails and is answered", "[replic
   CHECK(done[0].status.code() == Code::kNoInput);
   CHECK(offsets.empty());
 }
+
+TEST_CASE("a waiting resync is dropped once its replica says HELLO in a newer session",
+          "[replicad][resync]") {
+  TempDir tmp;
+  auto dir = wal::DataDir::Open(tmp.path());
+  REQUIRE(dir.ok());
+  Snapshot(*dir, 40, 10);
+  ResyncSender s(tmp.path());
+  s.Queue(To("b", 5));
+  std::map<std::string, std::vector<uint64_t>> offsets;
+  CHECK(Drain(s, &offsets, 60).empty());  // waits for a fresh snapshot
+  // The same session again, or another replica: nothing to drop.
+  CHECK_FALSE(s.Supersede("b", 5).has_value());
+  CHECK_FALSE(s.Supersede("c", 9).has_value());
+  // A newer session of b: the waiting request ends, answered, unsent.
+  auto dropped = s.Supersede("b", 6);
+  REQUIRE(dropped.has_value());
+  CHECK(dropped->session == 5);
+  CHECK(dropped->status.code() == Code::kTemporary);
+  CHECK_FALSE(s.busy());
+  Snapshot(*dir, 75, 10);
+  CHECK(Drain(s, &offsets, 60).empty());
+  CHECK(offsets.empty());
+}
