@@ -36,12 +36,10 @@ std::optional<ResyncSender::Done> ResyncSender::Queue(Request request) {
   return std::nullopt;
 }
 
-std::optional<ResyncSender::Done> ResyncSender::Supersede(const std::string& to,
-                                                          uint64_t session) {
+std::optional<ResyncSender::Done> ResyncSender::Supersede(const std::string& to, uint64_t session) {
   for (auto it = queue_.begin(); it != queue_.end(); ++it) {
     if (it->to != to || it->session >= session) continue;
-    Done dropped{it->to, it->session, 0, 0,
-                 Status::Temporary("the replica started a new session")};
+    Done dropped{it->to, it->session, 0, 0, Status::Temporary("the replica started a new session")};
     queue_.erase(it);
     return dropped;
   }
