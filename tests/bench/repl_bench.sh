@@ -104,6 +104,18 @@ fill() {
   done
 }
 
+# Writes 4 KiB puts to member $1, each key once, until its store holds at
+# least $2 MB (bounded as fill).
+fill_store() {
+  local m=$1 mb=$2 i bytes
+  for ((i = 0; i < 600; i++)); do
+    bytes=$(txpart status --connect "${MEMBER_PEP[$m]}" | field store_bytes)
+    ((bytes >= mb << 20)) && return 0
+    txpart bench --connect "${MEMBER_PEP[$m]}" --clients 64 --duration 2 --keys $((mb * 512)) \
+      --value-size 4096 >/dev/null
+  done
+}
+
 echo "== catch-up: a replica ${catchup_mb} MB behind, from retained segments"
 group_create c 2 --ack local --retain-bytes $(((catchup_mb + 512) << 20))
 group_start c
@@ -125,7 +137,7 @@ group_create r 2 --ack local --retain-bytes 33554432
 GROUP_WRITER_ARGS=""
 group_start r
 member_stop r.1
-fill r.0 "$store_mb"
+fill_store r.0 "$store_mb"
 # Wait for the snapshot that covers the fill.
 for _ in $(seq 600); do
   ls "$CLUSTER_DIR/r.0/snap/" 2>/dev/null | grep -q '\.snap$' && break
@@ -138,7 +150,8 @@ member_start r.1
 until [ "$(col r.1 flushed_lsn)" -ge "$target" ] 2>/dev/null; do sleep 0.05; done
 ms=$(($(now_ms) - start))
 snap_bytes=$(du -sb "$CLUSTER_DIR/r.1/snap" | cut -f1)
-echo "resynced to lsn $target (snapshot $((snap_bytes >> 20)) MB) in $ms ms"
+echo "resynced to lsn $target (store $(($(txpart status --connect "${MEMBER_PEP[r.1]}" |
+  field store_bytes) >> 20)) MB, snapshot file $((snap_bytes >> 20)) MB) in $ms ms"
 echo "full resyncs started: $(grep -c 'msg="full resync" ' "$CLUSTER_DIR/r.0.replicad.log")," \
   "snapshots installed: $(grep -c 'msg="resync snapshot installed"' "$CLUSTER_DIR/r.1.replicad.log")"
 group_stop r

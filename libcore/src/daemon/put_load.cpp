@@ -55,7 +55,9 @@ Result<PutLoadResult> RunPutLoad(const PutLoadOptions& options) {
   std::vector<LoadClient> pool(options.clients);
   for (size_t i = 0; i < pool.size(); ++i) pool[i].connection = i % conns.size();
 
-  std::mt19937_64 rng(0x5eed);
+  // A new sequence each run: a fill that runs the load again and again
+  // writes new keys, not the same ones.
+  std::mt19937_64 rng(std::random_device{}());
   std::uniform_int_distribution<uint64_t> pick(0, options.keys == 0 ? 0 : options.keys - 1);
   wire::PutRequest put;
   put.value.assign(options.value_size, 'v');
