@@ -16,9 +16,11 @@
 // restarts with records its replicas never received (it wrote them as
 // primary, then crashed) and is elected again would re-drive a decision
 // or re-send a vote that only it holds; lost with it a moment later, the
-// next primary would contradict what the participants were told. primary/paused -> standby rebuilds
-// the core from disk (Rebuild), as do LINK_TRUNCATE and LINK_INSTALL, which change the disk with
-// the log closed.
+// next primary would contradict what the participants were told.
+//
+// primary/paused -> standby rebuilds the core from disk (Rebuild), as do
+// LINK_TRUNCATE and LINK_INSTALL, which change the disk with the log
+// closed.
 #include <fcntl.h>
 #include <unistd.h>
 
