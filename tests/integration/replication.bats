@@ -128,7 +128,7 @@ self_col() {
   MEMBER_RARGS[g.0]+=" --follow ${MEMBER_REP[g.1]}"
   member_start g.0
   # The promotion completes once g.0 has flushed g.1's whole log (flushed:1);
-  # until then writes are refused.
+  # until then writes are refused (TEMPORARY: "promotion waits ...").
   for i in $(seq 100); do
     txpart put --connect "${MEMBER_PEP[g.1]}" --timeout 5000 fresh 2 >/dev/null 2>&1 && break
     sleep 0.1
@@ -220,6 +220,9 @@ self_col() {
 @test "--max-staleness: a standby cut off from its primary refuses reads that need freshness" {
   group_create g 2 --ack local
   group_start g
+  # Before any write the standby is in sync too (exit 1: no such key).
+  run txpart get --connect "${MEMBER_PEP[g.1]}" --max-staleness 1000 --timeout 3000 nokey
+  [ "$status" -eq 1 ]
   txpart put --connect "${MEMBER_PEP[g.0]}" k v1 >/dev/null
   member_wait_value g.1 k v1
   # Heartbeats keep an idle standby in sync.

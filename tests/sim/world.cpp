@@ -196,9 +196,6 @@ void World::Dispatch(Ev& ev) {
       return OnStandbyAck(ev.node, ev);
     case Kind::kFailover:
       return Failover(ev.node);
-    case Kind::kStandbyCrash:
-      if (faults_) StandbyCrash(ev.node);
-      return;
     case Kind::kRestart:
       if (!nodes_[ev.node].up && nodes_[ev.node].incarnation == ev.inc) Restart(ev.node);
       return;
@@ -323,6 +320,7 @@ std::optional<Violation> World::FinalChecks() {
   };
   for (const Node& n : nodes_) {
     if (!n.up) return fail(n.name + " is down");
+    if (n.promoting) return fail(n.name + " is still waiting to be promoted");
     if (n.coord != nullptr && !n.coord->Idle()) {
       return fail("coordinator still runs " + n.coord->InFlight()[0].txid + " (" +
                   std::string(CoordStateName(n.coord->InFlight()[0].state)) + ")");

@@ -90,11 +90,10 @@ class World {
     kOperator,
     kFaultsEnd,
     kCompact,
-    kShip,          // replicated: the primary's records reach its standby
-    kStandbySync,   // the standby's fsync: it replays and acknowledges
-    kStandbyAck,    // the acknowledgement reaches the primary
-    kFailover,      // the primary's machine dies; its standby is promoted
-    kStandbyCrash,  // the standby's machine dies and restarts
+    kShip,         // replicated: the primary's records reach its standby
+    kStandbySync,  // the standby's fsync: it replays and acknowledges
+    kStandbyAck,   // the acknowledgement reaches the primary
+    kFailover,     // the primary's machine dies; its standby is promoted
   };
   struct Ev {
     uint64_t t = 0;

@@ -337,8 +337,6 @@ std::string World::Describe(const Ev& ev) const {
       return nodes_[ev.node].name + " hears its standby flushed lsn " + std::to_string(ev.id);
     case Kind::kFailover:
       return "failover of " + nodes_[ev.node].name;
-    case Kind::kStandbyCrash:
-      return "crash " + nodes_[ev.node].name + "'s standby";
   }
   return "?";
 }

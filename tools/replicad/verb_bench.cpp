@@ -50,7 +50,9 @@ Result<std::vector<repl::AckLevel>> ParseLevels(const std::string& text) {
 
 int RunBench(const Tool& tool, const Verb& verb, int argc, char** argv) {
   cli::VerbParser p(tool, verb, "");
-  daemon::AddConnectFlags(p, "the client endpoint of the primary's writer (txpart serve)");
+  // A put waits up to the writer's --ack-timeout (5000 ms by default) for
+  // its level, then is answered NOT_REPLICATED: wait longer than that.
+  daemon::AddConnectFlags(p, "the client endpoint of the primary's writer (txpart serve)", 10000);
   p.Add()("levels", "comma-separated ack levels to measure, in order; the first is the baseline",
           cxxopts::value<std::string>()->default_value("local,received:1,flushed:1,applied:1"),
           "LIST")("clients", "concurrent clients, one put in flight each",
@@ -77,7 +79,7 @@ int RunBench(const Tool& tool, const Verb& verb, int argc, char** argv) {
   }
   load.duration_s = p.Get<double>("duration");
   if (!(load.duration_s > 0 && load.duration_s <= 3600)) {
-    return p.UsageError("--duration must be 0..3600");
+    return p.UsageError("--duration must be more than 0 and at most 3600");
   }
   if (Status s = daemon::ConnectFlags(p, &load.connect); !s.ok()) {
     return s.code() == Code::kUsage ? p.UsageError(s.message()) : cli::Fail(tool, s);

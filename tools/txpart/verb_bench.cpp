@@ -33,7 +33,9 @@ double FsyncCount(daemon::Conn& conn) {
 
 int RunBench(const Tool& tool, const Verb& verb, int argc, char** argv) {
   cli::VerbParser p(tool, verb, "");
-  daemon::AddConnectFlags(p, "the txpart serve endpoint");
+  // A put with --ack waits up to the server's --ack-timeout (5000 ms by
+  // default), then is answered NOT_REPLICATED: wait longer than that.
+  daemon::AddConnectFlags(p, "the txpart serve endpoint", 10000);
   p.Add()("clients", "concurrent clients, one put in flight each",
           cxxopts::value<uint64_t>()->default_value("64"),
           "N")("duration", "seconds to run", cxxopts::value<double>()->default_value("10"), "S")(

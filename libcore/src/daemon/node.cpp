@@ -627,7 +627,10 @@ Status Node::Run(CoreFn core, std::function<bool()> idle) {
         if (!draining) return;
         const auto now = net::EventLoop::Clock::now();
         if (drain_started == net::EventLoop::Clock::time_point{}) drain_started = now;
-        if ((idle && idle()) || now - drain_started >= n.options.drain_timeout) n.loop.Stop();
+        // Held replies count as answered for the core: wait for them too
+        // (they are released, or time out as NOT_REPLICATED).
+        const bool done = idle && idle() && n.held.empty();
+        if (done || now - drain_started >= n.options.drain_timeout) n.loop.Stop();
       },
       true);
 

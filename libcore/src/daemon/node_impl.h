@@ -99,7 +99,14 @@ struct Node::Impl {
   // Writes whose client asked for an ack level the group's does not cover
   // (PutRequest::ack): the level, until the core answers; then the answer
   // waits in `held` until that level is met too, or ack_timeout passes.
-  std::map<std::pair<std::string, uint64_t>, repl::AckLevel> write_levels;
+  // Counted: a client's resend under the same request id is another write
+  // with another answer.
+  struct WriteLevel {
+    repl::AckLevel level;
+    int writes = 0;
+  };
+  std::map<std::pair<std::string, uint64_t>, WriteLevel> write_levels;
+  void ForgetWriteLevel(const std::pair<std::string, uint64_t>& key);
   struct HeldReply {
     std::string handle;
     uint64_t rid = 0;

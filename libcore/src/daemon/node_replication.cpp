@@ -92,7 +92,7 @@ void SendLink(zmq::socket_t& link, const T& msg) {
 
 }  // namespace
 
-std::string Node::role() const { return RoleText(impl_->role); }
+std::string Node::role() const { return impl_->promoting ? "promoting" : RoleText(impl_->role); }
 uint64_t Node::epoch() const { return impl_->epoch; }
 std::string Node::ack_level() const { return repl::FormatAckLevel(impl_->ack); }
 
@@ -287,11 +287,16 @@ void Node::Impl::Gate() {
   (void)Feed(txn::LogDurable{lsn});
 }
 
+void Node::Impl::ForgetWriteLevel(const std::pair<std::string, uint64_t>& key) {
+  auto it = write_levels.find(key);
+  if (it != write_levels.end() && --it->second.writes <= 0) write_levels.erase(it);
+}
+
 bool Node::Impl::HoldReply(const txn::Send& send, const std::string& body) {
   auto it = write_levels.find({send.to, send.request_id});
   if (it == write_levels.end()) return false;
-  const repl::AckLevel level = it->second;
-  write_levels.erase(it);
+  const repl::AckLevel level = it->second.level;
+  ForgetWriteLevel(it->first);
   const txn::Lsn lsn = ReplyLsn(send.msg);
   if (lsn == 0 || AckedFor(level) >= lsn) return false;
   held.push_back(
@@ -315,11 +320,17 @@ void Node::Impl::OnAppend(const wire::LinkAppend& a) {
     }
     return;
   }
-  if (a.primary_durable_lsn > 0) {
+  {
+    // (0 too: a primary that has written nothing yet.)
     const auto now = Clock::now();
     if (a.primary_durable_lsn <= durable) {
       in_sync_at = now;
     } else {
+      // A later mark at or below a queued one (a new primary's durable LSN
+      // may be lower) makes that one useless: applying it means more.
+      while (!primary_marks.empty() && primary_marks.back().first >= a.primary_durable_lsn) {
+        primary_marks.pop_back();
+      }
       if (primary_marks.size() >= kMaxPrimaryMarks) primary_marks.pop_front();
       primary_marks.emplace_back(a.primary_durable_lsn, now);
     }
@@ -437,11 +448,15 @@ bool Node::Impl::Refuse(const std::string& handle, uint64_t rid, const txn::Mess
                    ", the read allows " + std::to_string(max_stale_ms) + " ms");
     return true;
   }
-  if (role != Role::kPrimary || promoting) {
-    std::string reason = promoting ? "promotion waits for ack level " + repl::FormatAckLevel(ack) +
-                                         " to cover lsn " + std::to_string(promote_lsn)
-                         : role == Role::kPaused ? "writes are paused"
-                                                 : "this is a standby";
+  if (promoting) {
+    // This is the primary-elect: a NOT_PRIMARY hint would name itself.
+    ReplyError(handle, rid, wire::ErrorCode::kTemporary,
+               "promotion waits for ack level " + repl::FormatAckLevel(ack) + " to cover lsn " +
+                   std::to_string(promote_lsn));
+    return true;
+  }
+  if (role != Role::kPrimary) {
+    std::string reason = role == Role::kPaused ? "writes are paused" : "this is a standby";
     if (!primary_hint.empty()) reason += "; primary " + primary_hint;
     ReplyError(handle, rid, wire::ErrorCode::kNotPrimary, reason);
     return true;
@@ -452,9 +467,14 @@ bool Node::Impl::Refuse(const std::string& handle, uint64_t rid, const txn::Mess
       ReplyError(handle, rid, wire::ErrorCode::kBadRequest, level.status().message());
       return true;
     }
-    // Held after the core's answer only when the group's level does not
-    // already cover it.
-    if (level->NeedsReplicas() && !ack.AtLeast(*level)) write_levels[{handle, rid}] = *level;
+    // Held after the core's answer (HoldReply) until the level is met; the
+    // group's level may change meanwhile, so it is kept even if that one
+    // covers it now.
+    if (level->NeedsReplicas()) {
+      WriteLevel& w = write_levels[{handle, rid}];
+      w.level = *level;
+      ++w.writes;
+    }
   }
   if (ack.NeedsReplicas()) pending_writes[{handle, rid}] = Clock::now();
   return false;
@@ -482,6 +502,7 @@ void Node::Impl::SweepPendingWrites() {
     ReplyError(it->first.first, it->first.second, wire::ErrorCode::kNotReplicated,
                "ack level " + repl::FormatAckLevel(ack) + " not met within " +
                    std::to_string(options.ack_timeout.count()) + " ms");
+    ForgetWriteLevel(it->first);  // answered: the core's late reply is not held again
     it = pending_writes.erase(it);
   }
 }
