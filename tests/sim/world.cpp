@@ -270,14 +270,19 @@ bool World::Partitioned(int a, int b) const {
   return it != partitions_.end() && it->second > now_;
 }
 
-void World::Crash(int node) {
-  Node& n = nodes_[node];
-  ++stats_.crashes;
+size_t World::LoseUnsynced(Node& n) {
   // Unforced records may or may not have reached the disk: keep a random
   // prefix of them (a torn tail is truncated, never a hole).
   const size_t keep = n.durable + rng_.Range(0, n.Count() - n.durable);
   n.log.resize(keep - n.compacted.size());
   n.durable = keep;
+  return keep;
+}
+
+void World::Crash(int node) {
+  Node& n = nodes_[node];
+  ++stats_.crashes;
+  const size_t keep = LoseUnsynced(n);
   const Lsn last = n.NextLsn() - 1;
   std::erase_if(n.index, [last](const auto& e) { return e.second > last; });
   n.up = false;

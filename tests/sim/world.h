@@ -129,6 +129,9 @@ class World {
   void Dispatch(Ev& ev);
   void SendFrom(const std::string& from_name, Actor from, const Send& s);
   bool Partitioned(int a, int b) const;
+  // A machine dies: n's disk keeps its durable records and a random prefix
+  // of the rest. Returns the records kept (compacted ones included).
+  size_t LoseUnsynced(Node& n);
   void Crash(int node);
   void MaybeCrashSoon(int node, double chance);
   void Restart(int node);

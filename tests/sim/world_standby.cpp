@@ -185,11 +185,7 @@ void World::Failover(int node) {
   std::unique_ptr<Node::Standby> sb = std::move(n.standby);
   // The primary's machine dies: its disk keeps the durable prefix and some
   // of the rest (already so if it was down).
-  if (n.up) {
-    const size_t keep = n.durable + rng_.Range(0, n.Count() - n.durable);
-    n.log.resize(keep);
-    n.durable = keep;
-  }
+  if (n.up) LoseUnsynced(n);
   std::vector<LogEntry> old_log = std::move(n.log);
   // The standby's writer makes everything it appended durable and replays
   // it, then takes the node's place.

@@ -319,15 +319,6 @@ TEST_CASE("every RECORDS, a heartbeat too, tells the writer the primary's durabl
   s.next_lsn = 1;
   s.history = {{1, 1}};
   r.Deliver(Ep("p"), r.Answer(s));
-  auto appends = [](const std::vector<Action>& out) {
-    std::vector<wire::LinkAppend> found;
-    for (const Action& a : out) {
-      const auto* w = std::get_if<ToWriter>(&a);
-      if (w == nullptr) continue;
-      if (const auto* ap = std::get_if<wire::LinkAppend>(&w->msg)) found.push_back(*ap);
-    }
-    return found;
-  };
   wire::ReplRecords recs;
   recs.epoch = 1;
   recs.primary = "p";
@@ -335,7 +326,7 @@ TEST_CASE("every RECORDS, a heartbeat too, tells the writer the primary's durabl
   recs.prev_lsn = 0;
   recs.durable_lsn = 1;
   recs.records = {{1, 1, 1, "a"}, {1, 1, 2, "b"}};
-  auto with_records = appends(r.Deliver(Ep("p"), recs));
+  auto with_records = ToWriterMsgs<wire::LinkAppend>(r.Deliver(Ep("p"), recs));
   REQUIRE(with_records.size() == 1);
   CHECK(with_records[0].records.size() == 2);
   CHECK(with_records[0].primary_durable_lsn == 1);
@@ -343,14 +334,14 @@ TEST_CASE("every RECORDS, a heartbeat too, tells the writer the primary's durabl
   beat.prev_lsn = 2;
   beat.durable_lsn = 2;
   beat.records.clear();
-  auto heartbeat = appends(r.Deliver(Ep("p"), beat));
+  auto heartbeat = ToWriterMsgs<wire::LinkAppend>(r.Deliver(Ep("p"), beat));
   REQUIRE(heartbeat.size() == 1);
   CHECK(heartbeat[0].records.empty());
   CHECK(heartbeat[0].primary_durable_lsn == 2);
   // A stale primary's heartbeat says nothing about freshness.
   wire::ReplRecords stale = beat;
   stale.epoch = 0;
-  CHECK(appends(r.Deliver(Ep("p"), stale)).empty());
+  CHECK(ToWriterMsgs<wire::LinkAppend>(r.Deliver(Ep("p"), stale)).empty());
 }
 
 TEST_CASE("a replica obeys the primary's cut even where the histories agree", "[repl][member]") {

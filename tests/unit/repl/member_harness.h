@@ -555,6 +555,17 @@ std::vector<M> SentMsgs(const std::vector<Action>& out) {
   return r;
 }
 
+template <class M>
+std::vector<M> ToWriterMsgs(const std::vector<Action>& out) {
+  std::vector<M> r;
+  for (const auto& a : out) {
+    if (const auto* w = std::get_if<ToWriter>(&a)) {
+      if (const auto* m = std::get_if<M>(&w->msg)) r.push_back(*m);
+    }
+  }
+  return r;
+}
+
 // The index of the first action satisfying pred, or -1.
 template <class Pred>
 int IndexOf(const std::vector<Action>& out, Pred pred) {
