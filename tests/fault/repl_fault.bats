@@ -73,7 +73,14 @@ teardown() {
   for _ in $(seq 100); do [ "$(wc -l <"$TMP/acked" 2>/dev/null || echo 0)" -ge 40 ] && break; sleep 0.05; done
   run replicad switchover --connect "${MEMBER_REP[g.0]}" --to g.1
   [ "$status" -eq 0 ]
-  [ "$(group_wait_primary g g.0)" = g.1 ]
+  # Bounded more loosely than the default 10 s: in CI this runs beside the
+  # other fault suites, and it once timed out there (not reproduced alone or
+  # under CPU load). On failure, the members' logs say why.
+  if ! primary=$(CLUSTER_WAIT_S=30 group_wait_primary g g.0); then
+    tail -n 40 "$TMP"/g.*.replicad.log "$TMP"/g.*.writer.log >&2
+    false
+  fi
+  [ "$primary" = g.1 ]
   wait "$load_pid"
   [ "$(wc -l <"$TMP/acked")" -eq 400 ]
   member_wait_role g.0 replica
