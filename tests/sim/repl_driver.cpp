@@ -155,7 +155,7 @@ void World::OnProgress(int h, const wire::LinkProgress& p) {
     host.installing.reset();
     Feed(h, done);
   }
-  Feed(h, repl::WriterProgress{p.durable_lsn, p.applied_lsn, p.last_epoch, p.written_lsn});
+  Feed(h, repl::ToWriterProgress(p));
 }
 
 void World::StartResync(int h, int to) {

@@ -107,6 +107,7 @@ struct Writer {
   uint64_t gen = 0;     // bumped when the log is reopened: older fsyncs are void
   uint64_t snap_lsn = 0;
   uint64_t trim_from = 1;
+  uint64_t role_seq = 0;  // LinkRole::seq of the role in force
   repl::AckLevel ack;
   wire::LinkAcked acked;
   struct Pending {

@@ -41,8 +41,11 @@ void World::SendProgress(int h) {
   // write(2) is instant, the fsync is not (a crash keeps only the durable
   // prefix, as the machine's would).
   const uint64_t written = w.role == Writer::Role::kStandby ? 0 : w.last_lsn();
-  ev.payload =
-      wire::LinkProgress{w.durable, w.applied, w.EpochAt(w.durable), w.snap_lsn, written, ""};
+  // Paused with the whole log durable: a switchover may hand over.
+  const uint64_t quiet =
+      w.role == Writer::Role::kPaused && w.durable == w.last_lsn() ? w.role_seq : 0;
+  ev.payload = wire::LinkProgress{w.durable, w.applied, w.EpochAt(w.durable), w.snap_lsn, written,
+                                  "",        quiet};
 }
 
 void World::WriterReceive(int h, LinkMsg& msg) {
@@ -66,6 +69,7 @@ void World::WriterReceive(int h, LinkMsg& msg) {
 void World::WriterRole(int h, const wire::LinkRole& r) {
   Writer& w = hosts_[h].writer;
   const auto kind = static_cast<wire::LinkRoleKind>(r.role);
+  w.role_seq = r.seq;
   if (kind == wire::LinkRoleKind::kReplica) {
     if (w.role != Writer::Role::kStandby) WriterRebuild(h, nullptr, nullptr);
     return;
@@ -91,6 +95,7 @@ void World::WriterRole(int h, const wire::LinkRole& r) {
     checker_.OnWriterPrimary(h, w.epoch, w.log, now_);
   }
   w.role = next;
+  if (next == Writer::Role::kPaused) SendProgress(h);  // maybe quiet already
   Gate(h);
 }
 

@@ -446,7 +446,7 @@ void Driver::Impl::OnLink() {
       // had streamed must not go on in this epoch).
       cli::LogInfo("writer reconnected", {{"durable_lsn", std::to_string(p.durable_lsn)}});
       if (reader) reader->Reset();
-      Feed(repl::WriterProgress{p.durable_lsn, p.applied_lsn, p.last_epoch, p.written_lsn});
+      Feed(repl::ToWriterProgress(p));
       if (failed) return;
       if (last_role) SendToWriter(*last_role);
       // A writer that restarted before it installed the snapshot never
@@ -461,7 +461,7 @@ void Driver::Impl::OnLink() {
       receiver->Done();
       Feed(done);
     }
-    Feed(repl::WriterProgress{p.durable_lsn, p.applied_lsn, p.last_epoch, p.written_lsn});
+    Feed(repl::ToWriterProgress(p));
   }
 }
 

@@ -95,6 +95,7 @@ struct Node::Impl {
   // re-sends votes), and a record only this member holds may still be lost
   // with it, as a write it never acknowledged may.
   bool promoting = false;
+  uint64_t role_seq = 0;  // LinkRole::seq of the role in force (LinkProgress::quiet_seq)
   txn::Lsn promote_lsn = 0;
   // Writes whose client asked for an ack level the group's does not cover
   // (PutRequest::ack): the level, until the core answers; then the answer

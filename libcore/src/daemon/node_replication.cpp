@@ -117,6 +117,7 @@ void Node::Impl::SendProgress() {
   p.snapshot_lsn = snap_lsn;
   if (role != Role::kStandby) p.written_lsn = std::max(pos.lsn, log->written_lsn());
   p.client_endpoint = endpoint;
+  if (role == Role::kPaused && log->last_lsn() == pos.lsn) p.quiet_seq = role_seq;
   progress_written = p.written_lsn;
   SendLink(link, p);
 }
@@ -208,6 +209,7 @@ void Node::Impl::OnRole(const wire::LinkRole& r) {
     }
   }
   primary_hint = r.primary_hint;
+  role_seq = r.seq;
   const auto kind = static_cast<wire::LinkRoleKind>(r.role);
   if (kind == wire::LinkRoleKind::kReplica) {
     if (role == Role::kStandby) return;
@@ -245,6 +247,12 @@ void Node::Impl::OnRole(const wire::LinkRole& r) {
   const Role next = kind == wire::LinkRoleKind::kPaused ? Role::kPaused : Role::kPrimary;
   if (next != role) cli::LogInfo(next == Role::kPaused ? "writes paused" : "writes resumed");
   role = next;
+  if (role == Role::kPaused) {
+    // Finish what was taken before the pause, and say when the log is still
+    // (SendProgress: quiet_seq).
+    log->RequestSync();
+    SendProgress();
+  }
   Gate();
 }
 

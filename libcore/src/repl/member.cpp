@@ -33,7 +33,9 @@
 //        acknowledged writes.
 //   primary --fewer than k replicas acked within lease_ms--> paused
 //        (LinkRole{paused}); --they ack again--> primary.
-//   primary --Operator switchover--> paused; --the target flushed all-->
+//   primary --Operator switchover--> paused; --the writer says its log is
+//        still (WriterProgress::quiet_seq of this pause: the writes it took
+//        before the pause are durable) and the target flushed all of it-->
 //        replica (LinkRole{replica}), TAKEOVER to the target, follow it;
 //        --switchover_ms--> primary again, OperatorDone Temporary.
 //   primary, paused --any message of a higher epoch--> replica (AdoptEpoch):
@@ -210,6 +212,9 @@ Status Member::Impl::OnStarted(const Started& s) {
   flushed_acked = s.last_lsn;  // what it acknowledged before the restart, at most
   flushed_acked_epoch = s.last_epoch;
   session_base = s.session_base;
+  // Role numbers of an earlier run are below these: a progress report it
+  // was sent (quiet_seq) never matches a pause of this one.
+  role_seq = (session_base + now) << 16;
   log_suspect = last_lsn > 0 && EpochAt(ds.history, last_lsn) != last_epoch;
 
   if (config.peers.empty() && config.follow.empty()) {
@@ -246,6 +251,8 @@ void Member::Impl::TellRole(wire::LinkRoleKind kind) {
   wire::LinkRole r;
   r.role = static_cast<uint8_t>(kind);
   r.epoch = ds.current_epoch;
+  r.seq = ++role_seq;
+  paused_seq = kind == wire::LinkRoleKind::kPaused ? r.seq : 0;
   TellWriter(std::move(r));
 }
 

@@ -239,6 +239,7 @@ Status Member::Impl::OnPrimaryProgress(const WriterProgress& p) {
   }
   const bool more = written > written_lsn;
   written_lsn = std::max(written_lsn, written);
+  writer_quiet_seq = p.quiet_seq;
   if (p.durable_lsn > durable_lsn) {
     for (auto& [name, f] : followers) {
       if (f.flushed >= durable_lsn) f.caught_up_ms = now;  // caught up until now
@@ -249,9 +250,11 @@ Status Member::Impl::OnPrimaryProgress(const WriterProgress& p) {
       last_epoch = p.last_epoch;
     }
   } else if (!more) {
+    CheckSwitchover();  // the writer may have just gone quiet
     return Status::Ok();
   }
   for (auto& [name, f] : followers) Pump(f);
+  CheckSwitchover();
   return Status::Ok();
 }
 

@@ -72,8 +72,10 @@ struct FakeWriter {
   uint64_t last_lsn() const { return log.size(); }
   uint64_t EpochOf(uint64_t lsn) const { return lsn == 0 ? 0 : log[lsn - 1].epoch; }
   uint64_t last_epoch() const { return EpochOf(last_lsn()); }
+  uint64_t role_seq = 0;  // LinkRole::seq of the role in force
   WriterProgress Progress() const {
-    return WriterProgress{durable, durable, EpochOf(durable), written};
+    const bool quiet = role == wire::LinkRoleKind::kPaused && durable == last_lsn();
+    return WriterProgress{durable, durable, EpochOf(durable), written, quiet ? role_seq : 0};
   }
 };
 
@@ -452,6 +454,9 @@ class Cluster {
     if (const auto* r = std::get_if<wire::LinkRole>(&msg)) {
       const auto was = w.role;
       w.role = static_cast<wire::LinkRoleKind>(r->role);
+      w.role_seq = r->seq;
+      // Paused, the writer says when its log is still (daemon::Node::OnRole).
+      if (w.role == wire::LinkRoleKind::kPaused) n.local.push_back(w.Progress());
       if (w.role == wire::LinkRoleKind::kReplica && was != wire::LinkRoleKind::kReplica) {
         // Stepping down closes the log (daemon::Node::Rebuild): whatever
         // the primary appended becomes durable, and the writer says so.

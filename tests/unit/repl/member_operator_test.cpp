@@ -131,6 +131,33 @@ TEST_CASE("switchover hands over once the target has everything", "[repl][member
   CHECK(a.writer.truncates.empty());
 }
 
+TEST_CASE("switchover waits for the paused writer to finish the writes it took", "[repl][member]") {
+  Cluster c;
+  Group(c);
+  Node& a = c["a"];
+  Node& b = c["b"];
+  a.writer.auto_flush = false;
+  c.Write("a", 2);  // taken before the pause: lsn 6 and 7, not yet written
+  CHECK(c.Operate("a", Verb(13, OperatorVerb::kSwitchover, "b")).ok());
+  CHECK(a.role() == Role::kPaused);
+  // b has everything a made durable, but a's log does not end there.
+  CHECK(a.done.size() == 1);
+  c.Written("a");
+  CHECK(b.writer.durable == 7);
+  CHECK(a.done.size() == 1);  // written, not yet durable
+  c.Flush("a");
+  c.Run();
+  REQUIRE(a.done.size() == 2);
+  CHECK(a.done[1].status.ok());
+  CHECK(b.role() == Role::kPrimary);
+  CHECK(b.disk.history == History{{1, 1}, {2, 8}});
+  c.Advance(200);
+  c.Write("b", 1);
+  CHECK(a.writer.log == b.writer.log);
+  CHECK(a.writer.log.size() == 8);
+  CHECK(a.writer.truncates.empty());
+}
+
 TEST_CASE("switchover gives up after switchover_ms and the primary resumes", "[repl][member]") {
   Config base;
   base.switchover_ms = 1000;

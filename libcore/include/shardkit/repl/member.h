@@ -248,7 +248,15 @@ struct WriterProgress {
   // machine going down: a failed fdatasync) makes Handle fail: going on in
   // this epoch would fork it.
   uint64_t written_lsn = 0;
+  // The writer is paused by the LinkRole with this seq and its whole log is
+  // durable (wire::LinkProgress::quiet_seq). 0: not so.
+  uint64_t quiet_seq = 0;
 };
+
+// The member's view of a writer's LINK_PROGRESS.
+inline WriterProgress ToWriterProgress(const wire::LinkProgress& p) {
+  return WriterProgress{p.durable_lsn, p.applied_lsn, p.last_epoch, p.written_lsn, p.quiet_seq};
+}
 
 // The answer to ReadLog: the durable records from from_lsn on (LSN order).
 struct LogRead {

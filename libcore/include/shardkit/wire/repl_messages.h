@@ -217,9 +217,13 @@ struct LinkProgress {
   // >= durable_lsn; replicad may stream that far. 0 on a standby.
   uint64_t written_lsn = 0;
   std::string client_endpoint;  // where the writer serves clients
+  // Paused by the LINK_ROLE with this seq, and every record it appended is
+  // durable: its log ends at durable_lsn until its role changes (0: not
+  // so). A switchover hands over only then.
+  uint64_t quiet_seq = 0;
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(durable_lsn, applied_lsn, last_epoch, snapshot_lsn, written_lsn, client_endpoint);
+    ar(durable_lsn, applied_lsn, last_epoch, snapshot_lsn, written_lsn, client_endpoint, quiet_seq);
   }
   bool operator==(const LinkProgress&) const = default;
 };
@@ -236,9 +240,10 @@ struct LinkRole {
   uint64_t epoch = 0;
   std::string primary_hint;  // a client endpoint of the primary, "" if unknown
   std::string ack;           // the group's ack level (repl/ack_level.h)
+  uint64_t seq = 0;          // numbers the member's role messages (LinkProgress::quiet_seq)
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(role, epoch, primary_hint, ack);
+    ar(role, epoch, primary_hint, ack, seq);
   }
   bool operator==(const LinkRole&) const = default;
 };
