@@ -110,8 +110,12 @@ void World::WriterAcked(int h, const wire::LinkAcked& a) {
 void World::WriterAppend(int h, const wire::LinkAppend& a) {
   Writer& w = hosts_[h].writer;
   if (w.role != Writer::Role::kStandby) return Trace("  append refused: not a standby");
+  bool resent = false;
   for (const wire::ReplRecord& r : a.records) {
-    if (r.lsn <= w.last_lsn()) continue;  // a resend of what we have
+    if (r.lsn <= w.last_lsn()) {  // a resend of what we have
+      resent = true;
+      continue;
+    }
     if (r.lsn != w.last_lsn() + 1) {
       Trace("  replicated record out of sequence");
       SendProgress(h);
@@ -122,6 +126,7 @@ void World::WriterAppend(int h, const wire::LinkAppend& a) {
     w.log.push_back(std::move(rec));
   }
   if (!a.records.empty()) RequestSync(h);
+  if (resent) SendProgress(h);  // as Node::OnAppend: the member may have forgotten
 }
 
 void World::WriterRebuild(int h, const wire::LinkTruncate* cut, InstallMsg* install) {

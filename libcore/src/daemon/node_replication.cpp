@@ -344,8 +344,12 @@ void Node::Impl::OnAppend(const wire::LinkAppend& a) {
     }
   }
   if (a.records.empty()) return;
+  bool resent = false;
   for (const wire::ReplRecord& r : a.records) {
-    if (r.lsn <= log->last_lsn()) continue;  // a resend of what we have
+    if (r.lsn <= log->last_lsn()) {  // a resend of what we have
+      resent = true;
+      continue;
+    }
     Status s = log->AppendRecord(r.type, r.epoch, r.lsn, r.payload);
     if (!s.ok()) {
       // A gap: replicad resends from our progress, which says where we are.
@@ -356,6 +360,9 @@ void Node::Impl::OnAppend(const wire::LinkAppend& a) {
     standby_pending.push_back(txn::LogEntry{r.lsn, r.type, r.payload});
   }
   log->RequestSync();
+  // replicad may have forgotten how far this log goes (it asked again after
+  // a stall, or a report crossed a snapshot install): say it again.
+  if (resent) SendProgress();
 }
 
 // From OnDurable: the standby half.

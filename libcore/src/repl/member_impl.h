@@ -262,6 +262,15 @@ struct Member::Impl {
   // does not lower it, and votes compare against it too.
   uint64_t flushed_acked = 0;
   uint64_t flushed_acked_epoch = 0;
+  // Records handed to the writer and not yet durable there, one flight per
+  // RECORDS. Past half a window of them the received acks hold back, so a
+  // writer that falls behind slows the primary (the link to it drops what
+  // it cannot queue); nothing becoming durable for kResyncStallElections
+  // election timeouts means the writer lost some: HELLO again from its
+  // durable end.
+  Flights to_writer;
+  uint64_t received_acked = 0;    // the received LSN last acked in hello_session
+  uint64_t writer_moved_ms = 0;   // to_writer's front last moved (or it filled)
   uint64_t resync_floor = 0;      // kSnapshot: a snapshot below this is refused
   History resync_history;         // kSnapshot: the primary's, adopted once installed
   uint64_t resync_epoch = 0;      // the epoch of the START{resync} it came with

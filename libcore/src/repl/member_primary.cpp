@@ -132,14 +132,15 @@ void Member::Impl::Pump(Follower& f) {
       return;
     }
     f.read_from = f.sent + 1;
-    Emit(ReadLog{f.endpoint, f.sent + 1, config.window_bytes});
+    Emit(ReadLog{f.endpoint, f.sent + 1, std::min(config.batch_bytes, config.window_bytes)});
     return;
   }
   if (f.phase != Phase::kStreaming) return;
   if (f.received < f.floor) return;  // the resync snapshot is not installed yet
   if (f.sent >= StreamEnd() || f.unacked.bytes >= config.window_bytes) return;
   f.read_from = f.sent + 1;
-  Emit(ReadLog{f.endpoint, f.sent + 1, config.window_bytes - f.unacked.bytes});
+  Emit(ReadLog{f.endpoint, f.sent + 1,
+               std::min(config.batch_bytes, config.window_bytes - f.unacked.bytes)});
 }
 
 void Member::Impl::OnLogRead(const LogRead& r) {

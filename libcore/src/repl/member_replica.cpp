@@ -39,6 +39,7 @@ void Member::Impl::NewSession() {
   // Above every earlier session, also those of an earlier run (Started).
   hello_session = std::max(hello_session + 1, (session_base + now) << 16);
   start_seq_seen = 0;
+  received_acked = 0;
 }
 
 void Member::Impl::HelloAgain() {
@@ -63,8 +64,21 @@ void Member::Impl::SendAck() {
   wire::ReplAck a;
   a.epoch = ds.current_epoch;
   a.name = config.name;
-  a.received = last_lsn;
   a.flushed = std::min(durable_lsn, last_lsn);
+  a.received = last_lsn;
+  if (to_writer.bytes > config.window_bytes / 2) {
+    // Backpressure: received only as far as half a window past what the
+    // writer made durable.
+    uint64_t bytes = 0;
+    a.received = a.flushed;
+    for (const Flight& f : to_writer.q) {
+      bytes += f.bytes;
+      if (bytes > config.window_bytes / 2) break;
+      a.received = std::max(a.received, f.lsn);
+    }
+    a.received = std::min(std::max(a.received, received_acked), last_lsn);
+  }
+  received_acked = a.received;
   a.applied = std::min(applied_lsn, a.flushed);
   a.session = hello_session;
   if (a.flushed > flushed_acked) {
@@ -76,6 +90,7 @@ void Member::Impl::SendAck() {
 
 void Member::Impl::CutWriter(uint64_t keep) {
   TellWriter(wire::LinkTruncate{keep});
+  to_writer.DropAfter(keep);
   if (keep < last_lsn) {
     last_epoch = EpochAt(ds.history, keep);
     last_lsn = keep;
@@ -114,6 +129,21 @@ void Member::Impl::ReplicaTick() {
     // the primary start the resync again.
     Log(Note::kWarn, "msg=\"resync stalled: saying hello again\" primary=" + Quote(primary_name) +
                          " waited_ms=" + std::to_string(now - snapshot_wait_ms));
+    HelloAgain();
+  } else if (sync == Sync::kStreaming && !to_writer.q.empty() &&
+             now - writer_moved_ms >= uint64_t{kResyncStallElections} * config.election_ms) {
+    // Nothing handed to the writer became durable: the link dropped some
+    // (it was full), or the writer is stuck. Ask the primary for the rest
+    // from what is durable; a writer that has them skips the resend.
+    Log(Note::kWarn, "msg=\"writer stalled: asking for records again\" durable_lsn=" +
+                         std::to_string(durable_lsn) + " last_lsn=" + std::to_string(last_lsn) +
+                         " waited_ms=" + std::to_string(now - writer_moved_ms));
+    // The writer may still hold some of them: its reports may extend the
+    // log again until the next START (own_tail).
+    to_writer.Clear();
+    last_lsn = durable_lsn;
+    last_epoch = EpochAt(ds.history, durable_lsn);
+    own_tail = true;
     HelloAgain();
   } else if (sync == Sync::kHello) {
     SendHello();  // the same session: the START may be on its way
@@ -337,6 +367,10 @@ void Member::Impl::OnRecords(const wire::ReplRecords& r) {
     if (changed) Persist();  // before the writer holds a record of the epoch
     last_lsn = fresh.back().lsn;
     last_epoch = fresh.back().epoch;
+    uint64_t bytes = 0;
+    for (const auto& rec : fresh) bytes += rec.payload.size() + wire::ReplRecord::kMinWireBytes;
+    if (to_writer.q.empty()) writer_moved_ms = now;
+    to_writer.Push(Flight{last_lsn, bytes});
   }
   // Also for a heartbeat: the standby's freshness (LinkAppend).
   TellWriter(wire::LinkAppend{std::move(fresh), r.durable_lsn});
@@ -385,6 +419,10 @@ void Member::Impl::OnReplicaProgress(const WriterProgress& p) {
   const uint64_t durable = std::max(durable_lsn, p.durable_lsn);
   const uint64_t applied = std::max(applied_lsn, std::min(p.applied_lsn, durable));
   if (durable == durable_lsn && applied == applied_lsn) return;
+  if (durable > durable_lsn) {
+    writer_moved_ms = now;
+    to_writer.DropThrough(durable);
+  }
   durable_lsn = durable;
   applied_lsn = applied;
   if (sync == Sync::kStreaming) SendAck();

@@ -149,6 +149,7 @@ void Member::Impl::OnSnapshotInstalled(const SnapshotInstalled& s) {
       install_pending ? install_pending->first == s.snapshot_lsn : sync == Sync::kSnapshot;
   install_pending.reset();
   own_tail = false;
+  to_writer.Clear();
   last_lsn = durable_lsn = applied_lsn = s.snapshot_lsn;
   last_epoch = s.snapshot_epoch;
   // The log is now the primary's up to the snapshot: its history, persisted

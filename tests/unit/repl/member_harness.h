@@ -61,6 +61,8 @@ struct FakeWriter {
   uint64_t durable = 0;               // log[0, durable) is durable
   uint64_t written = 0;               // a primary's: written, maybe not durable
   bool auto_flush = true;
+  int drop_appends = 0;       // LINK_APPENDs with records to lose (a full link)
+  bool lost_appends = false;  // some were: a gap is refused, not a bug
   wire::LinkRoleKind role = wire::LinkRoleKind::kReplica;
   uint64_t epoch = 0;
   std::vector<wire::LinkRole> roles;
@@ -478,21 +480,33 @@ class Cluster {
       // No records: the primary's durable LSN alone (a heartbeat), which
       // only a standby's staleness bound uses.
       if (ap->records.empty()) return;
+      if (w.drop_appends > 0) {
+        --w.drop_appends;
+        w.lost_appends = true;
+        return;
+      }
+      bool resent = false;
       for (const auto& rec : ap->records) {
         INFO(n.config.name << " appends lsn " << rec.lsn << " of epoch " << rec.epoch);
         if (rec.lsn <= w.last_lsn()) {
           // The writer skips a record it holds (a resend): it must be the
           // same record, or the logs have silently parted.
           CHECK(w.log[rec.lsn - 1] == rec);
+          resent = true;
           continue;
         }
-        REQUIRE(rec.lsn == w.last_lsn() + 1);
+        if (rec.lsn != w.last_lsn() + 1) {
+          REQUIRE(w.lost_appends);  // daemon::Node refuses a gap
+          break;
+        }
         CHECK(HistoryEpochAt(n.disk.history, rec.lsn) == rec.epoch);
         w.log.push_back(rec);
       }
       if (w.auto_flush) {
         w.durable = w.last_lsn();
         n.local.push_back(w.Progress());
+      } else if (resent) {
+        n.local.push_back(w.Progress());  // daemon::Node::OnAppend
       }
     } else if (const auto* t = std::get_if<wire::LinkTruncate>(&msg)) {
       REQUIRE(t->after_lsn <= w.last_lsn());

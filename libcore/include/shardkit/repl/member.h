@@ -197,8 +197,12 @@ struct Config {
   uint32_t election_ms = 1000;  // the timeout is jittered in [election_ms, 2 * election_ms)
   uint32_t switchover_ms = 5000;
   uint64_t window_bytes = uint64_t{8} << 20;  // unacked bytes in flight per replica
-  uint32_t resync_min_interval_ms = 30000;    // per replica: no resync storms
-  uint64_t seed = 1;                          // jitter
+  // At most this much per RECORDS (one large record may exceed it): several
+  // in the window at once, so that the primary reads and sends the next
+  // while the replica takes in the last.
+  uint64_t batch_bytes = uint64_t{1} << 20;
+  uint32_t resync_min_interval_ms = 30000;  // per replica: no resync storms
+  uint64_t seed = 1;                        // jitter
   // A simulator-only fault, never set by the tools: a replica with it set
   // appends a RECORDS from a lower epoch (and acknowledges it in that epoch)
   // instead of fencing it. tests/sim runs it to prove its invariants catch a
