@@ -79,7 +79,10 @@ void Member::Impl::OnHello(const wire::ReplHello& h) {
   f.truncate = false;
   f.truncate_after = 0;
   if (h.last_lsn > 0) {
-    const EpochEnd end = EndOfEpoch(ds.history, h.last_epoch, last_lsn);
+    // This log ends where the streams may go (written, maybe not durable
+    // yet): a replica holding the records written last keeps them, as their
+    // acknowledgement may already count them.
+    const EpochEnd end = EndOfEpoch(ds.history, h.last_epoch, StreamEnd());
     if (h.last_lsn > end.end_lsn || end.epoch != h.last_epoch) {
       keep = std::min(h.last_lsn, end.end_lsn);
       f.truncate = true;

@@ -373,7 +373,12 @@ void Member::Impl::OnRecords(const wire::ReplRecords& r) {
     to_writer.Push(Flight{last_lsn, bytes});
   }
   // Also for a heartbeat: the standby's freshness (LinkAppend).
+  const bool handed = !fresh.empty();
   TellWriter(wire::LinkAppend{std::move(fresh), r.durable_lsn});
+  // A group that waits for flushed (or applied) positions gains nothing
+  // from a received-only ACK: the one the writer's fsync brings carries it,
+  // a moment later, at half the messages per batch.
+  if (handed && config.ack.kind >= AckKind::kFlushed) return;
   SendAck();
 }
 

@@ -108,7 +108,9 @@ TEST_CASE("records stream to two replicas and acks flow back", "[repl][member]")
 
 TEST_CASE("LinkAcked separates received from flushed", "[repl][member]") {
   Cluster c;
-  Trio(c, Flushed(2));
+  // At local (or received:k) a replica acks on receipt too; at flushed:k it
+  // acks once flushed (the next test).
+  Trio(c, Config{});
   c["b"].writer.auto_flush = false;
   c.Write("a", 5, "xyz");
   Node& a = c["a"];
@@ -117,7 +119,6 @@ TEST_CASE("LinkAcked separates received from flushed", "[repl][member]") {
   CHECK(before.flushed == std::vector<uint64_t>{0, 5});
   CHECK(before.retain_from == 1);
   MemberStatus s = a.member->Report(c.now);
-  CHECK(s.acked_lsn == 0);  // flushed:2 needs b
   // Five records of "xyzN" (4 bytes) plus 25 bytes of fixed fields each.
   CHECK(s.replicas[0].lag_bytes == 5 * (4 + wire::ReplRecord::kMinWireBytes));
   c.now += 40;
@@ -128,7 +129,6 @@ TEST_CASE("LinkAcked separates received from flushed", "[repl][member]") {
   const wire::LinkAcked& after = a.writer.acked.back();
   CHECK(after.flushed == std::vector<uint64_t>{5, 5});
   CHECK(after.retain_from == 6);
-  CHECK(a.member->Report(c.now).acked_lsn == 5);
   CHECK(a.member->Report(c.now).replicas[0].lag_bytes == 0);
 }
 
@@ -210,6 +210,40 @@ TEST_CASE("a replica whose writer falls behind holds back its received acks", "[
   c.Advance(500);
   CHECK(b.writer.log == c["a"].writer.log);
   CHECK(b.writer.log.size() == 40);
+}
+
+TEST_CASE("at flushed:k a replica acks a batch once, when its writer made it durable",
+          "[repl][member]") {
+  for (const AckKind kind : {AckKind::kLocal, AckKind::kReceived, AckKind::kFlushed}) {
+    Config base;
+    base.ack = AckLevel{kind, kind == AckKind::kLocal ? 0u : 1u};
+    Cluster c;
+    c.Add("a", {}, "", base);
+    c.Add("b", {}, "a", base);
+    c.StartAll();
+    Node& b = c["b"];
+    b.writer.auto_flush = false;
+    b.trace.clear();
+    c.Write("a", 1);
+    REQUIRE(b.writer.log.size() == 1);
+    const auto on_receipt = SentMsgs<wire::ReplAck>(b.trace);
+    c.Flush("b");
+    c.Run();
+    const auto all = SentMsgs<wire::ReplAck>(b.trace);
+    INFO("group level " << FormatAckLevel(base.ack));
+    if (kind == AckKind::kFlushed) {
+      CHECK(on_receipt.empty());
+      REQUIRE(all.size() == 1);
+    } else {
+      REQUIRE(on_receipt.size() == 1);  // received:k needs it at once
+      CHECK(on_receipt[0].received == 1);
+      CHECK(on_receipt[0].flushed == 0);
+      REQUIRE(all.size() == 2);
+    }
+    CHECK(all.back().received == 1);
+    CHECK(all.back().flushed == 1);
+    CHECK(c["a"].writer.acked.back().flushed == std::vector<uint64_t>{1});
+  }
 }
 
 TEST_CASE("records the writer lost on the link are asked for again", "[repl][member]") {
@@ -404,6 +438,34 @@ TEST_CASE("a primary streams what its writer wrote while its own fsync runs", "[
   c.Flush("a");
   c.Run();
   CHECK(a.member->Report(c.now).replicas.at(0).flushed_lsn == 3);
+}
+
+TEST_CASE("a replica's HELLO keeps the records its primary wrote but has not yet made durable",
+          "[repl][member]") {
+  Config base = Flushed(1);
+  base.election_ms = 300;
+  Cluster c;
+  c.Add("a", {}, "", base);
+  c.Add("b", {}, "a", base);
+  c.StartAll();
+  Node& a = c["a"];
+  Node& b = c["b"];
+  a.writer.auto_flush = false;
+  c.Write("a", 3);
+  c.Written("a");
+  REQUIRE(b.writer.durable == 3);  // flushed, and so acknowledged once a's fsync ends
+  // b loses the primary for a moment and says HELLO again, stating lsn 3.
+  c.Cut("a", "b");
+  c.Advance(700);
+  c.Heal();
+  c.Advance(200);
+  REQUIRE(b.HasNote("saying hello again"));
+  // Epoch 1 ends at 3 in a's log too, written if not yet durable: a cut
+  // after its durable LSN (0) would drop what a's writer is about to
+  // acknowledge.
+  CHECK(b.writer.truncates.empty());
+  CHECK(b.writer.log == a.writer.log);
+  CHECK(b.writer.durable == 3);
 }
 
 TEST_CASE("a writer that lost records its primary streamed stops the member", "[repl][member]") {
