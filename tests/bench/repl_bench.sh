@@ -166,7 +166,7 @@ resync_run() {
     field store_bytes) >> 20)) MB, snapshot file $((snap_bytes >> 20)) MB) in $ms ms"
   echo "full resyncs started: $(grep -c 'msg="full resync" ' "$CLUSTER_DIR/$g.0.replicad.log")," \
     "snapshots installed: $(grep -c 'msg="resync snapshot installed"' "$CLUSTER_DIR/$g.1.replicad.log")"
-  group_stop "$g"
+  group_stop "$g" || true # a member slow to stop was killed: the figures stand
 }
 
 bench_resync() {

@@ -523,8 +523,12 @@ Status Node::Impl::Compact(txn::Lsn prev_lsn, txn::Lsn upto) {
   }
   std::vector<txn::LogEntry> records;
   const Status stop = Status::Negative("enough");
+  const Status cancelled = Status::Unavailable("stopping");
   Status r = log->Replay(prev_lsn + 1, [&](const wal::Record& rec) {
     if (rec.lsn > upto) return stop;
+    if (compact_cancel.load(std::memory_order_relaxed)) return cancelled;
+    // By name, not a failpoint::Point: the crash matrices need not stop here.
+    SK_RETURN_IF_ERROR(failpoint::Hit("daemon.before-compact-record"));
     records.push_back(txn::LogEntry{rec.lsn, rec.type, std::string(rec.payload)});
     return Status::Ok();
   });
@@ -539,6 +543,7 @@ Status Node::Impl::Compact(txn::Lsn prev_lsn, txn::Lsn upto) {
   const std::string& bytes = *state;
   return wal::WriteSnapshot(*dir, upto, [&](wal::SnapshotWriter& w) {
     for (size_t off = 0; off < bytes.size(); off += kSnapshotPiece) {
+      if (compact_cancel.load(std::memory_order_relaxed)) return cancelled;
       SK_RETURN_IF_ERROR(w.Append(std::string_view(bytes).substr(off, kSnapshotPiece)));
     }
     return Status::Ok();
@@ -649,7 +654,16 @@ Status Node::Run(CoreFn core, std::function<bool()> idle) {
                            {"recovered_records", std::to_string(records)},
                            {"next_lsn", std::to_string(n.log->last_lsn() + 1)}});
   Status s = n.loop.Run();
-  if (n.compactor.joinable()) n.compactor.join();  // a snapshot in progress finishes
+  if (n.compactor.joinable()) {
+    // A snapshot in progress is abandoned (the log still holds it all): a
+    // large store's compaction would hold up the exit for seconds.
+    n.compact_cancel = true;
+    n.compactor.join();
+    std::lock_guard<std::mutex> lock(n.compact_mu);
+    if (n.compacting && n.compact_status.code() == Code::kUnavailable) {
+      cli::LogInfo("snapshot abandoned", {{"lsn", std::to_string(n.compact_lsn)}});
+    }
+  }
   // Whatever was appended is made durable before we go; nothing waits for
   // it any more, but it keeps the log's tail clean for the next start.
   if (Status sync = n.log->SyncUpTo(n.log->last_lsn()); s.ok() && !sync.ok()) s = sync;

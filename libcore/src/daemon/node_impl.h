@@ -5,6 +5,7 @@
 
 #include <signal.h>
 
+#include <atomic>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -73,6 +74,9 @@ struct Node::Impl {
   Status compact_status;  // guarded by compact_mu
   txn::Lsn compact_lsn = 0;
   bool compacting = false;
+  // Set when stopping: a compaction in progress gives up between records or
+  // pieces (its temporary file goes) instead of holding up the exit.
+  std::atomic<bool> compact_cancel{false};
 
   // Replication (node_replication.cpp).
   enum class Role { kPrimary, kStandby, kPaused };
