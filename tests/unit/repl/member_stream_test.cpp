@@ -12,6 +12,13 @@ Config Flushed(uint32_t k) {
   return c;
 }
 
+// a is primary (no peers, no follow); b follows it.
+void Pair(Cluster& c, Config base = Config{}) {
+  c.Add("a", {}, "", base);
+  c.Add("b", {}, "a", base);
+  c.StartAll();
+}
+
 // a is primary (no peers, no follow); b and c follow it.
 void Trio(Cluster& c, Config base = Config{}) {
   c.Add("a", {}, "", base);
@@ -171,9 +178,7 @@ TEST_CASE("the window bounds unacknowledged bytes per replica and batch_bytes ea
     batch = base.batch_bytes = 20;  // one record a RECORDS
   }
   Cluster c;
-  c.Add("a", {}, "", base);
-  c.Add("b", {}, "a", base);
-  c.StartAll();
+  Pair(c, base);
   c.hold = true;
   c.Write("a", 20, "p");  // 3-4 byte payloads, about 28 bytes a record
   const Held h = HeldRecords(c);
@@ -194,9 +199,7 @@ TEST_CASE("a replica whose writer falls behind holds back its received acks", "[
   Config base;
   base.window_bytes = 200;
   Cluster c;
-  c.Add("a", {}, "", base);
-  c.Add("b", {}, "a", base);
-  c.StartAll();
+  Pair(c, base);
   Node& b = c["b"];
   b.writer.auto_flush = false;
   c.Write("a", 40, "p");  // about 28 bytes a record, 1,100 in all
@@ -217,9 +220,7 @@ TEST_CASE("at flushed:k a replica acks a batch once, when its writer made it dur
     Config base;
     base.ack = AckLevel{kind, kind == AckKind::kLocal ? 0u : 1u};
     Cluster c;
-    c.Add("a", {}, "", base);
-    c.Add("b", {}, "a", base);
-    c.StartAll();
+    Pair(c, base);
     Node& b = c["b"];
     b.writer.auto_flush = false;
     b.trace.clear();
@@ -247,9 +248,7 @@ TEST_CASE("at flushed:k a replica acks a batch once, when its writer made it dur
 
 TEST_CASE("records the writer lost on the link are asked for again", "[repl][member]") {
   Cluster c;
-  c.Add("a");
-  c.Add("b", {}, "a");
-  c.StartAll();
+  Pair(c);
   Node& b = c["b"];
   b.writer.drop_appends = 1;
   c.Write("a", 3);
@@ -267,9 +266,7 @@ TEST_CASE("lost acknowledgements make the primary go back and resend", "[repl][m
   Config base;
   base.heartbeat_ms = 100;
   Cluster c;
-  c.Add("a", {}, "", base);
-  c.Add("b", {}, "a", base);
-  c.StartAll();
+  Pair(c, base);
   c.drop = [](const Packet& p) { return std::holds_alternative<wire::ReplAck>(p.msg); };
   c.Write("a", 4);
   CHECK(c["b"].writer.log.size() == 4);
@@ -284,9 +281,7 @@ TEST_CASE("lost acknowledgements make the primary go back and resend", "[repl][m
 
 TEST_CASE("a lost RECORDS is noticed from the heartbeat and refilled", "[repl][member]") {
   Cluster c;
-  c.Add("a");
-  c.Add("b", {}, "a");
-  c.StartAll();
+  Pair(c);
   bool dropped = false;
   c.drop = [&](const Packet& p) {
     const auto* r = std::get_if<wire::ReplRecords>(&p.msg);
@@ -416,9 +411,7 @@ TEST_CASE("a demoted primary counts the writes that became durable after it", "[
 
 TEST_CASE("a primary streams what its writer wrote while its own fsync runs", "[repl][member]") {
   Cluster c;
-  c.Add("a", {}, "", Flushed(1));
-  c.Add("b", {}, "a", Flushed(1));
-  c.StartAll();
+  Pair(c, Flushed(1));
   Node& a = c["a"];
   Node& b = c["b"];
   a.writer.auto_flush = false;
@@ -444,9 +437,7 @@ TEST_CASE("a replica's HELLO keeps the records its primary wrote but has not yet
   Config base = Flushed(1);
   base.election_ms = 300;
   Cluster c;
-  c.Add("a", {}, "", base);
-  c.Add("b", {}, "a", base);
-  c.StartAll();
+  Pair(c, base);
   Node& a = c["a"];
   Node& b = c["b"];
   a.writer.auto_flush = false;
@@ -469,9 +460,7 @@ TEST_CASE("a replica's HELLO keeps the records its primary wrote but has not yet
 
 TEST_CASE("a writer that lost records its primary streamed stops the member", "[repl][member]") {
   Cluster c;
-  c.Add("a", {}, "", Flushed(1));
-  c.Add("b", {}, "a", Flushed(1));
-  c.StartAll();
+  Pair(c, Flushed(1));
   Node& a = c["a"];
   a.writer.auto_flush = false;
   c.Write("a", 3);
