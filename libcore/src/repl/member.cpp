@@ -252,7 +252,6 @@ void Member::Impl::TellRole(wire::LinkRoleKind kind) {
   r.role = static_cast<uint8_t>(kind);
   r.epoch = ds.current_epoch;
   r.seq = ++role_seq;
-  paused_seq = kind == wire::LinkRoleKind::kPaused ? r.seq : 0;
   TellWriter(std::move(r));
 }
 

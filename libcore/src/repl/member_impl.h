@@ -235,10 +235,9 @@ struct Member::Impl {
   // A primary: its writer has written up to here (>= durable_lsn), so the
   // streams may go that far (WriterProgress::written_lsn).
   uint64_t written_lsn = 0;
-  // LinkRole::seq of the last role sent to the writer; of the pause in force
-  // (0: the writer is not paused); the writer's last quiet_seq.
+  // LinkRole::seq of the last role sent to the writer, and the writer's
+  // last quiet_seq (it equals role_seq once a paused writer's log is still).
   uint64_t role_seq = 0;
-  uint64_t paused_seq = 0;
   uint64_t writer_quiet_seq = 0;
   // Started found a log whose last record's epoch disagrees with the epoch
   // history: a crash between adopting a primary's history and the writer

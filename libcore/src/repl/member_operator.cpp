@@ -108,7 +108,8 @@ void Member::Impl::CheckSwitchover() {
   // The paused writer may still finish writes it took before the pause: its
   // log ends only once it says so for this pause. Handing over earlier would
   // leave this member with records the target lacks, and its vote refused.
-  if (paused_seq == 0 || writer_quiet_seq != paused_seq || durable_lsn < StreamEnd()) return;
+  // (Paused, the last role the writer was sent is the pause: role_seq.)
+  if (role != Role::kPaused || writer_quiet_seq != role_seq || durable_lsn < StreamEnd()) return;
   if (f.flushed < durable_lsn || f.received < durable_lsn) return;
   const uint64_t token = switchover->token;
   const std::string target = f.name;
